@@ -1,0 +1,53 @@
+"""Terminal status of executions: the state machine's final step, and Step Functions'
+status-change events (aborts and time-outs, which no step of the machine sees)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from agentflow.errors import NotFoundError
+from agentflow.models import ExecutionStatus
+from agentflow.observability import logger, metrics, tracer
+from agentflow.services.finalize import SFN_STATUS, Finalizer, error_from_state
+
+
+@cache
+def finalizer() -> Finalizer:
+    return Finalizer()
+
+
+def _from_state_machine(event: dict[str, Any]) -> tuple[str, str, ExecutionStatus, Any]:
+    return event["tenant_id"], event["execution_id"], ExecutionStatus(event["status"]), event.get("error")
+
+
+def _from_status_change(event: dict[str, Any]) -> tuple[str, str, ExecutionStatus, Any] | None:
+    detail = event["detail"]
+    status = SFN_STATUS.get(detail.get("status", ""))
+    if status is None:
+        return None
+    started_with = json.loads(detail.get("input") or "{}")
+    error = {"Error": detail.get("error"), "Cause": detail.get("cause")} if detail.get("error") else None
+    return started_with.get("tenant_id", ""), detail["name"], status, error
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    parsed = _from_status_change(event) if "detail" in event else _from_state_machine(event)
+    if parsed is None:
+        return {"changed": False}
+    tenant_id, execution_id, status, error = parsed
+    logger.append_keys(execution_id=execution_id)
+    service = finalizer()
+    try:
+        record = service.executions.get(tenant_id, execution_id)
+    except NotFoundError:
+        logger.warning("Status change for an execution AgentFlow does not know; ignored")
+        return {"changed": False}
+    changed = service.finalize(record, status, error_from_state(error))
+    return {"execution_id": execution_id, "status": status.value, "changed": changed}

@@ -1,0 +1,1 @@
+"""Agent types: one file each, registered explicitly in :mod:`agentflow.registry`."""

@@ -1,0 +1,80 @@
+"""The agent base class and what an agent run is given."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from agentflow.connectors.factory import ConnectorFactory
+    from agentflow.settings import Settings
+
+
+class AgentConfig(BaseModel):
+    """Base of every agent's config model: unknown fields are errors, so typos surface at registration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Usage(BaseModel):
+    """Model usage of one agent run. Agents that call no model report zeros."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def add(self, input_tokens: int, output_tokens: int, cost_usd: float) -> None:
+        self.input_tokens += input_tokens
+        self.output_tokens += output_tokens
+        self.cost_usd += cost_usd
+
+
+class AgentLog(Protocol):
+    """The execution log an agent writes to (stored for the logs route and sent to CloudWatch)."""
+
+    def debug(self, message: str) -> None: ...
+    def info(self, message: str) -> None: ...
+    def warning(self, message: str) -> None: ...
+    def error(self, message: str) -> None: ...
+
+
+@dataclass
+class AgentContext:
+    """Everything one agent run may use besides its config and input."""
+
+    tenant_id: str
+    execution_id: str
+    workflow_id: str
+    node_id: str
+    settings: Settings
+    log: AgentLog
+    connectors: ConnectorFactory
+    usage: Usage = field(default_factory=Usage)
+
+
+ConfigT = TypeVar("ConfigT", bound=AgentConfig)
+
+
+class Agent(ABC, Generic[ConfigT]):
+    """An agent type. Subclasses set the class attributes and implement :meth:`run`.
+
+    ``run`` receives the node's validated config and its input: the execution input for a root
+    node, the parent's output for a node with one parent, or ``{parent_id: output}`` for several.
+    It returns a JSON-serialisable model; raise :class:`~agentflow.errors.TransientAgentError` for
+    failures worth retrying and :class:`~agentflow.errors.AgentError` for the rest.
+    """
+
+    type: ClassVar[str]
+    name: ClassVar[str]
+    description: ClassVar[str]
+    config_model: ClassVar[type[AgentConfig]]
+
+    @abstractmethod
+    def run(self, config: ConfigT, data: Any, ctx: AgentContext) -> BaseModel: ...

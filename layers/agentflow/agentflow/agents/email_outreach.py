@@ -1,0 +1,155 @@
+"""Email outreach: one personalized email per upstream deal, from a template, up to ``max_emails``."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, EmailStr, Field, ValidationError
+
+from agentflow.agents.base import Agent, AgentConfig, AgentContext
+from agentflow.connectors.base import Opportunity, OutgoingEmail
+from agentflow.errors import AgentError
+
+TemplateName = Literal["check_in", "follow_up", "proposal"]
+
+# Subject and body per template; fields come from the deal (see _fields).
+TEMPLATES: dict[str, tuple[str, str]] = {
+    "check_in": (
+        "Checking in on {deal_name}",
+        "I wanted to check in on {deal_name} with {account_name}. The opportunity stands at "
+        "{amount} and is set to close on {close_date}. Is there anything you need from us to keep "
+        "it on track — pricing approval, a technical session, or references?",
+    ),
+    "follow_up": (
+        "Following up: {account_name} — {deal_name}",
+        "Following up on our last conversation about {deal_name}. With {amount} on the table and a "
+        "close date of {close_date}, could you confirm the next step with {account_name} this week?",
+    ),
+    "proposal": (
+        "Proposal for {account_name}: {deal_name}",
+        "Attached is the proposal outline for {deal_name} at {amount}, targeting signature by "
+        "{close_date}. Please review it before it goes to {account_name}, and flag any terms to adjust.",
+    ),
+}
+
+
+class EmailOutreachConfig(AgentConfig):
+    connector: Literal["outlook", "ses"] = Field("outlook", description="Mail service that sends.")
+    credentials_secret: str | None = Field(
+        None, description="Secrets Manager secret name with the mail credentials (live outlook)."
+    )
+    email_template: TemplateName = Field("check_in", description="Which template writes the emails.")
+    use_rag: bool = Field(False, description="Weave retrieved context into emails (recorded; RAG pending).")
+    include_greeting: bool = Field(True, description="Open with 'Hi <first name>,'.")
+    max_emails: int = Field(25, ge=1, le=500, description="Never send more than this many emails.")
+    from_address: EmailStr | None = Field(None, description="Sender; defaults to the stack's SENDER_EMAIL.")
+    signature: str = Field("AgentFlow Sales Operations", max_length=500)
+
+
+class EmailRecord(BaseModel):
+    deal_id: str
+    recipient: str
+    recipient_name: str
+    account_name: str
+    subject: str
+    body: str
+    message_id: str
+    status: str
+
+
+class EmailOutreachOutput(BaseModel):
+    emails_sent: int
+    emails: list[EmailRecord]
+    skipped_deals: list[str]
+    template: str
+    connector: str
+    use_rag: bool
+
+
+def deals_from(data: Any) -> list[Opportunity]:
+    """The deals in the upstream output: ``{"deals": [...]}``, or such an object per parent."""
+    candidates = [data]
+    if isinstance(data, dict) and "deals" not in data:
+        candidates = list(data.values())
+    for candidate in candidates:
+        if isinstance(candidate, dict) and isinstance(candidate.get("deals"), list):
+            try:
+                return [Opportunity.model_validate(deal) for deal in candidate["deals"]]
+            except ValidationError as error:
+                raise AgentError(f"Upstream deals are malformed: {error.errors()[0]['msg']}") from None
+    raise AgentError("email_outreach needs an upstream output with a 'deals' list (e.g. from sales_intelligence).")
+
+
+def _fields(deal: Opportunity) -> dict[str, str]:
+    symbol = "$" if deal.currency == "USD" else f"{deal.currency} "
+    return {
+        "deal_name": deal.name,
+        "account_name": deal.account_name,
+        "amount": f"{symbol}{deal.amount:,.0f}",
+        "close_date": f"{deal.close_date:%B} {deal.close_date.day}, {deal.close_date.year}",
+    }
+
+
+def render(deal: Opportunity, config: EmailOutreachConfig) -> tuple[str, str]:
+    """Subject and body of one deal's email."""
+    subject_template, body_template = TEMPLATES[config.email_template]
+    fields = _fields(deal)
+    lines = []
+    if config.include_greeting:
+        lines += [f"Hi {deal.owner_name.split()[0]},", ""]
+    lines += [body_template.format(**fields), "", "Best regards,", config.signature]
+    return subject_template.format(**fields), "\n".join(lines)
+
+
+class EmailOutreachAgent(Agent[EmailOutreachConfig]):
+    type = "email_outreach"
+    name = "Email Outreach"
+    description = (
+        "Writes one personalized email per upstream deal from a template (check_in, follow_up, "
+        "proposal) and sends it to the deal owner through Outlook (Microsoft Graph) or Amazon SES."
+    )
+    config_model = EmailOutreachConfig
+
+    def run(self, config: EmailOutreachConfig, data: Any, ctx: AgentContext) -> EmailOutreachOutput:
+        deals = deals_from(data)
+        chosen, skipped = deals[: config.max_emails], deals[config.max_emails :]
+        if skipped:
+            ctx.log.warning(f"{len(deals)} deals upstream; max_emails={config.max_emails} leaves {len(skipped)}")
+        if config.use_rag:
+            ctx.log.warning("use_rag is set; document retrieval is not available yet, so emails carry no citations")
+        sender = config.from_address or ctx.settings.sender_email
+        mail = ctx.connectors.mail(config.connector, config.credentials_secret)
+        records = []
+        for deal in chosen:
+            subject, body = render(deal, config)
+            sent = mail.send(
+                OutgoingEmail(
+                    to_name=deal.owner_name,
+                    to_address=deal.owner_email,
+                    from_address=sender,
+                    subject=subject,
+                    body=body,
+                )
+            )
+            records.append(
+                EmailRecord(
+                    deal_id=deal.id,
+                    recipient=deal.owner_email,
+                    recipient_name=deal.owner_name,
+                    account_name=deal.account_name,
+                    subject=subject,
+                    body=body,
+                    message_id=sent.message_id,
+                    status=sent.status,
+                )
+            )
+            ctx.log.debug(f"Sent '{subject}' to {deal.owner_email} ({sent.message_id})")
+        ctx.log.info(f"Sent {len(records)} {config.email_template} emails through {config.connector}")
+        return EmailOutreachOutput(
+            emails_sent=len(records),
+            emails=records,
+            skipped_deals=[deal.id for deal in skipped],
+            template=config.email_template,
+            connector=config.connector,
+            use_rag=config.use_rag,
+        )

@@ -1,0 +1,348 @@
+"""Compile a workflow DAG into an Amazon States Language (ASL) state machine.
+
+The graph becomes nested sequences and Parallel states. Series-parallel structure is reproduced
+exactly: a node waits for its ancestors and for nothing else. Where a part of the graph is not
+series-parallel, that part falls back to topological levels, which may add waits the edges do not
+ask for but never drops one. The output is classic JSONPath ASL (no JSONata, no variables) because
+that is all moto's interpreter runs.
+
+Agents exchange data by reference through the results store, so every state passes the execution
+input through unchanged (``ResultPath: null``) and fan-in needs no data plumbing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from agentflow.dag import topological_order
+from agentflow.errors import InvalidInputError
+from agentflow.models import WorkflowDefinition
+
+MAX_DEFINITION_BYTES = 1_048_576
+MAX_STATE_NAME_LENGTH = 80
+# Beyond this many nested Parallels a part is compiled as topological levels instead: still
+# correct, and it keeps the recursion that builds (and later serialises) the machine far from
+# Python's recursion limit on adversarial graphs.
+MAX_PARALLEL_NESTING = 40
+
+# Node ids cannot contain a dot, so these names never collide with a node's state.
+RECORD_FAILURE = "agentflow.record_failure"
+FAILED = "agentflow.failed"
+FINALIZE = "agentflow.finalize"
+SUCCEEDED = "agentflow.succeeded"
+PARALLEL_PREFIX = "parallel."
+
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+LAMBDA_SERVICE_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+]
+# Matches the errorType of agentflow.errors.TransientAgentError raised inside an agent Lambda.
+TRANSIENT_AGENT_ERROR = "TransientAgentError"
+
+
+def compile_workflow(
+    definition: WorkflowDefinition,
+    *,
+    agent_functions: Mapping[str, str],
+    finalizer_arn: str,
+    task_timeout_seconds: int = 300,
+    execution_timeout_seconds: int = 3600,
+    retry_interval_seconds: int = 2,
+    retry_max_attempts: int = 3,
+) -> dict[str, Any]:
+    """Compile a validated workflow definition into an ASL state machine definition.
+
+    One Task per node, named by the node id; independent nodes run in Parallel branches. Any
+    failure is recorded by the finalizer (``agentflow.record_failure``) before the machine fails;
+    success runs ``agentflow.finalize``. The machine's input (tenant, execution and workflow ids,
+    workflow version) reaches every state unchanged.
+
+    The definition must already be valid (unique ids, known nodes, no cycles). Raises
+    :class:`InvalidInputError` when an agent type has no function in ``agent_functions`` or when
+    the result breaks a Step Functions quota (see :func:`check_quotas`).
+    """
+    missing = [node for node in definition.agents if node.type not in agent_functions]
+    if missing:
+        raise InvalidInputError(
+            f"Node '{missing[0].id}' has agent type '{missing[0].type}', which has no Lambda function.",
+            details=[{"node_id": node.id, "type": node.type} for node in missing],
+        )
+
+    graph = _Graph(definition)
+    steps = _Planner(graph).plan(graph.order, depth=0)
+
+    transient_retry = {
+        "ErrorEquals": [TRANSIENT_AGENT_ERROR],
+        "IntervalSeconds": retry_interval_seconds,
+        "MaxAttempts": retry_max_attempts,
+        "BackoffRate": 2.0,
+        "MaxDelaySeconds": 60,
+        "JitterStrategy": "FULL",
+    }
+
+    def task(node_index: int) -> dict[str, Any]:
+        node = definition.agents[node_index]
+        return {
+            "Type": "Task",
+            "Resource": LAMBDA_INVOKE,
+            "Parameters": {
+                "FunctionName": agent_functions[node.type],
+                "Payload": {**_execution_fields(), "node_id": node.id},
+            },
+            "TimeoutSeconds": node.timeout_seconds or task_timeout_seconds,
+            "ResultPath": None,
+            "Retry": [_lambda_service_retry(), dict(transient_retry)],
+        }
+
+    def render(sequence: list[_Step], states: dict[str, Any], *, top_level: bool) -> str:
+        """Chain ``sequence`` into ``states``; return the name of its first state."""
+        names = [graph.ids[step] if isinstance(step, int) else step.name for step in sequence]
+        for position, step in enumerate(sequence):
+            if isinstance(step, int):
+                state = task(step)
+            else:
+                branches = []
+                for branch in step.branches:
+                    branch_states: dict[str, Any] = {}
+                    start = render(branch, branch_states, top_level=False)
+                    branches.append({"StartAt": start, "States": branch_states})
+                state = {"Type": "Parallel", "Branches": branches, "ResultPath": None}
+            # Inside a branch an error propagates to the top-level Parallel, which cancels the
+            # sibling branches before its own Catch records the failure.
+            if top_level:
+                state["Catch"] = _catch_all()
+            if position + 1 < len(names):
+                state["Next"] = names[position + 1]
+            elif top_level:
+                state["Next"] = FINALIZE
+            else:
+                state["End"] = True
+            states[names[position]] = state
+        return names[0] if names else FINALIZE
+
+    states: dict[str, Any] = {}
+    start_at = render(steps, states, top_level=True)
+    states[FINALIZE] = {
+        **_finalizer_task(finalizer_arn, {"status": "completed"}),
+        "Catch": _catch_all(),
+        "Next": SUCCEEDED,
+    }
+    states[SUCCEEDED] = {"Type": "Succeed"}
+    states[RECORD_FAILURE] = {
+        **_finalizer_task(finalizer_arn, {"status": "failed", "error.$": "$.error"}),
+        "Next": FAILED,
+    }
+    states[FAILED] = {
+        "Type": "Fail",
+        "Error": "WorkflowFailed",
+        "Cause": "An agent failed; see the execution's error.",
+    }
+    asl: dict[str, Any] = {
+        "Comment": f"AgentFlow workflow: {definition.name}",
+        "StartAt": start_at,
+        "States": states,
+        "TimeoutSeconds": execution_timeout_seconds,
+    }
+    check_quotas(asl)
+    return asl
+
+
+def check_quotas(asl: Mapping[str, Any]) -> int:
+    """Check the Step Functions quotas moto does not enforce; return the definition's size in bytes.
+
+    Raises :class:`InvalidInputError` when the compact UTF-8 JSON exceeds 1,048,576 bytes or a
+    state name (at any depth) exceeds 80 characters.
+    """
+    for name in _state_names(asl):
+        if len(name) > MAX_STATE_NAME_LENGTH:
+            raise InvalidInputError(
+                f"The state name '{name[:MAX_STATE_NAME_LENGTH]}…' is {len(name)} characters; "
+                f"Step Functions accepts at most {MAX_STATE_NAME_LENGTH}."
+            )
+    size = len(json.dumps(asl, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    if size > MAX_DEFINITION_BYTES:
+        raise InvalidInputError(
+            f"The compiled state machine is {size:,} bytes; "
+            f"Step Functions accepts at most {MAX_DEFINITION_BYTES:,} (1 MB)."
+        )
+    return size
+
+
+# --- planning: which nodes run in sequence and which in parallel ------------------------------
+
+
+@dataclass
+class _Parallel:
+    name: str
+    branches: list[list[_Step]]
+
+
+# A step of a sequence: a node (by declaration index) or a Parallel of sequences.
+_Step = int | _Parallel
+
+
+class _Graph:
+    """The DAG over node indices (declaration order), with ancestor sets as int bitsets."""
+
+    def __init__(self, definition: WorkflowDefinition) -> None:
+        self.ids = [node.id for node in definition.agents]
+        index = {node_id: position for position, node_id in enumerate(self.ids)}
+        self.order = [index[node_id] for node_id in topological_order(self.ids, definition.edges)]
+        self.parents: list[list[int]] = [[] for _ in self.ids]
+        self.neighbours: list[list[int]] = [[] for _ in self.ids]
+        for edge in definition.edges:
+            source, target = index[edge.source], index[edge.target]
+            self.parents[target].append(source)
+            self.neighbours[source].append(target)
+            self.neighbours[target].append(source)
+        self.ancestors = [0] * len(self.ids)
+        for node in self.order:
+            for parent in self.parents[node]:
+                self.ancestors[node] |= self.ancestors[parent] | (1 << parent)
+
+
+class _Planner:
+    """Decomposes the graph into nested sequences and Parallels.
+
+    Every part it handles is convex (a path between two of its nodes stays inside it), so the
+    global ancestor sets, masked to the part, are the ancestor sets within the part.
+    """
+
+    def __init__(self, graph: _Graph) -> None:
+        self.graph = graph
+        self.parallels = 0
+
+    def plan(self, nodes: list[int], depth: int) -> list[_Step]:
+        """The sequence of steps that runs ``nodes`` (given in topological order)."""
+        if len(nodes) <= 1:
+            return list(nodes)
+        if depth >= MAX_PARALLEL_NESTING:
+            return self._levels(nodes, depth)
+        components = self._components(nodes)
+        if len(components) > 1:
+            return [self._parallel(components, depth)]
+        factors = self._series_factors(nodes)
+        if len(factors) > 1:
+            return [step for factor in factors for step in self.plan(factor, depth)]
+        return self._levels(nodes, depth)
+
+    def _parallel(self, groups: list[list[int]], depth: int) -> _Parallel:
+        # Numbered before its branches are planned, so names follow emission order (pre-order).
+        self.parallels += 1
+        parallel = _Parallel(f"{PARALLEL_PREFIX}{self.parallels}", [])
+        parallel.branches = [self.plan(group, depth + 1) for group in groups]
+        return parallel
+
+    def _components(self, nodes: list[int]) -> list[list[int]]:
+        """Weakly connected components (edges inside ``nodes`` only), by earliest declared node."""
+        members = set(nodes)
+        label: dict[int, int] = {}
+        count = 0
+        for seed in sorted(nodes):
+            if seed in label:
+                continue
+            label[seed] = count
+            stack = [seed]
+            while stack:
+                for neighbour in self.graph.neighbours[stack.pop()]:
+                    if neighbour in members and neighbour not in label:
+                        label[neighbour] = count
+                        stack.append(neighbour)
+            count += 1
+        components: list[list[int]] = [[] for _ in range(count)]
+        for node in nodes:
+            components[label[node]].append(node)
+        return components
+
+    def _series_factors(self, nodes: list[int]) -> list[list[int]]:
+        """Cut ``nodes`` wherever every later node depends on every earlier one.
+
+        A set A with that property must come first in every topological order, so all such cuts
+        are prefixes of ``nodes``: one backward pass (intersecting ancestor sets) and one forward
+        pass find them all. This yields the same split as repeatedly growing the minimal prefix
+        from the sources to its fixpoint, in linear rather than quadratic time on long chains.
+        """
+        ancestors = self.graph.ancestors
+        common_after = [0] * len(nodes)
+        common = 0
+        for node in nodes:
+            common |= 1 << node
+        for position in range(len(nodes) - 1, 0, -1):
+            common &= ancestors[nodes[position]]
+            common_after[position] = common
+        factors: list[list[int]] = []
+        start, before = 0, 0
+        for position in range(1, len(nodes)):
+            before |= 1 << nodes[position - 1]
+            if before & ~common_after[position] == 0:
+                factors.append(nodes[start:position])
+                start = position
+        factors.append(nodes[start:])
+        return factors
+
+    def _levels(self, nodes: list[int], depth: int) -> list[_Step]:
+        """Fallback for a part that is not series-parallel: longest-path levels, in sequence."""
+        members = set(nodes)
+        level: dict[int, int] = {}
+        for node in nodes:  # topological order: parents are levelled first
+            inside = [level[parent] for parent in self.graph.parents[node] if parent in members]
+            level[node] = max(inside, default=-1) + 1
+        levels: list[list[int]] = [[] for _ in range(max(level.values()) + 1)]
+        for node in nodes:
+            levels[level[node]].append(node)
+        return [
+            group[0] if len(group) == 1 else self._parallel([[node] for node in group], depth)
+            for group in levels
+        ]
+
+
+# --- ASL building blocks ----------------------------------------------------------------------
+
+
+def _execution_fields() -> dict[str, str]:
+    return {
+        "tenant_id.$": "$.tenant_id",
+        "execution_id.$": "$.execution_id",
+        "workflow_id.$": "$.workflow_id",
+        "workflow_version.$": "$.workflow_version",
+    }
+
+
+def _lambda_service_retry() -> dict[str, Any]:
+    return {
+        "ErrorEquals": list(LAMBDA_SERVICE_ERRORS),
+        "IntervalSeconds": 1,
+        "MaxAttempts": 3,
+        "BackoffRate": 2.0,
+    }
+
+
+def _catch_all() -> list[dict[str, Any]]:
+    return [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": RECORD_FAILURE}]
+
+
+def _finalizer_task(finalizer_arn: str, extra: dict[str, str]) -> dict[str, Any]:
+    return {
+        "Type": "Task",
+        "Resource": LAMBDA_INVOKE,
+        "Parameters": {"FunctionName": finalizer_arn, "Payload": {**_execution_fields(), **extra}},
+        "ResultPath": None,
+        "Retry": [_lambda_service_retry()],
+    }
+
+
+def _state_names(machine: Mapping[str, Any]) -> Iterator[str]:
+    """Every state name in a machine, including those inside Parallel branches and Map processors."""
+    for name, state in machine.get("States", {}).items():
+        yield name
+        for branch in state.get("Branches", []):
+            yield from _state_names(branch)
+        for key in ("ItemProcessor", "Iterator"):
+            if key in state:
+                yield from _state_names(state[key])

@@ -1,0 +1,82 @@
+"""The connector interfaces and the records they exchange.
+
+Every connector has a live implementation (the vendor's real API) and a sandbox implementation
+(bundled data, no network) with the same interface; agents only see the interface.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+
+class Opportunity(BaseModel):
+    """A CRM opportunity (deal), as agents exchange it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    name: str
+    account_id: str | None = None
+    account_name: str
+    amount: float
+    currency: str = "USD"
+    stage: str
+    close_date: date
+    probability: int | None = None
+    owner_name: str
+    owner_email: str
+    contact_name: str | None = None
+    contact_email: str | None = None
+
+
+class OpportunityQuery(BaseModel):
+    """Filters for :meth:`CrmConnector.find_opportunities`.
+
+    ``stage`` matches a stage name or its prefix ("Negotiation" matches "Negotiation/Review");
+    ``min_amount`` is inclusive; close dates fall within [close_from, close_to].
+    """
+
+    stage: str | None = None
+    min_amount: float | None = None
+    close_from: date | None = None
+    close_to: date | None = None
+    limit: int = Field(200, ge=1, le=2000)
+
+
+class CrmConnector(Protocol):
+    name: str
+
+    def find_opportunities(self, query: OpportunityQuery) -> list[Opportunity]:
+        """Opportunities matching ``query``, by close date then id."""
+        ...
+
+
+class OutgoingEmail(BaseModel):
+    to_name: str
+    to_address: EmailStr
+    from_address: EmailStr
+    subject: str
+    body: str
+
+
+class SentEmail(BaseModel):
+    message_id: str
+    status: str  # "sent" | "queued"
+
+
+class MailConnector(Protocol):
+    name: str
+
+    def send(self, email: OutgoingEmail) -> SentEmail:
+        """Send one message and return the vendor's id for it."""
+        ...
+
+
+def sandbox_pause(latency_ms: int) -> None:
+    """Emulate a vendor's round trip in sandbox connectors (``--sandbox-latency-ms``)."""
+    if latency_ms > 0:
+        time.sleep(latency_ms / 1000)

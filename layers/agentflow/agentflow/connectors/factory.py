@@ -1,0 +1,75 @@
+"""Which connector an agent gets: live or sandbox by ``CONNECTOR_MODE``, credentials by secret name.
+
+Agents ask for a connector by the name in their config (``"salesforce"``, ``"outlook"``, ``"ses"``)
+and get the interface, never the implementation. Live connectors read their credentials from the
+Secrets Manager secret the config names; nothing else about credentials passes through configs.
+"""
+
+from __future__ import annotations
+
+from agentflow.connectors.base import CrmConnector, MailConnector
+from agentflow.connectors.outlook import GraphMailClient, OutlookSandbox
+from agentflow.connectors.salesforce import SalesforceClient, SalesforceSandbox
+from agentflow.connectors.secrets import read_secret
+from agentflow.connectors.ses import SesMailClient
+from agentflow.errors import ConnectorError
+from agentflow.settings import Settings
+
+CRM_CONNECTORS = ("salesforce",)
+MAIL_CONNECTORS = ("outlook", "ses")
+
+
+class ConnectorFactory:
+    """Builds the connectors of one agent run, for one tenant, under one set of settings."""
+
+    def __init__(self, settings: Settings, tenant_id: str) -> None:
+        self.settings = settings
+        self.tenant_id = tenant_id
+
+    @property
+    def sandbox(self) -> bool:
+        """Whether connectors are sandboxes (bundled data, local outbox) rather than vendor APIs."""
+        return self.settings.connector_mode == "sandbox"
+
+    def crm(self, name: str, credentials_secret: str | None = None) -> CrmConnector:
+        """The CRM connector called ``name`` (one of :data:`CRM_CONNECTORS`)."""
+        if name not in CRM_CONNECTORS:
+            raise ConnectorError(f"unknown CRM connector '{name}'; known: {', '.join(CRM_CONNECTORS)}")
+        if self.sandbox:
+            return SalesforceSandbox(latency_ms=self.settings.sandbox_latency_ms)
+        secret_name = self._require_secret(name, credentials_secret)
+        return SalesforceClient.from_secret(
+            read_secret(secret_name, self.settings.region),
+            secret_name=secret_name,
+            allow_loopback=self.settings.connector_allow_loopback,
+        )
+
+    def mail(self, name: str, credentials_secret: str | None = None) -> MailConnector:
+        """The mail connector called ``name`` (one of :data:`MAIL_CONNECTORS`).
+
+        ``ses`` is always the boto3 client: locally it reaches moto, which needs no sandbox.
+        """
+        if name not in MAIL_CONNECTORS:
+            raise ConnectorError(f"unknown mail connector '{name}'; known: {', '.join(MAIL_CONNECTORS)}")
+        if name == "ses":
+            return SesMailClient(region=self.settings.region)
+        if self.sandbox:
+            return OutlookSandbox(
+                sandbox_dir=self.settings.sandbox_dir,
+                latency_ms=self.settings.sandbox_latency_ms,
+                tenant_id=self.tenant_id,
+            )
+        secret_name = self._require_secret(name, credentials_secret)
+        return GraphMailClient.from_secret(
+            read_secret(secret_name, self.settings.region),
+            secret_name=secret_name,
+            allow_loopback=self.settings.connector_allow_loopback,
+        )
+
+    @staticmethod
+    def _require_secret(name: str, credentials_secret: str | None) -> str:
+        if not credentials_secret:
+            raise ConnectorError(
+                f"connector '{name}' needs credentials_secret (a Secrets Manager secret name)"
+            )
+        return credentials_secret

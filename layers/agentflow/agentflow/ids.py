@@ -1,0 +1,26 @@
+"""Identifiers: random workflow ids and time-ordered execution ids (newest-first listings)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+
+
+def _base32(number: int, length: int) -> str:
+    chars = []
+    for _ in range(length):
+        number, digit = divmod(number, 32)
+        chars.append(_ALPHABET[digit])
+    return "".join(reversed(chars))
+
+
+def new_workflow_id() -> str:
+    return "wf_" + _base32(secrets.randbits(80), 16)
+
+
+def new_execution_id(now_ms: int | None = None) -> str:
+    """``exec_`` + 10 chars of millisecond time + 16 random chars: sorts by creation time."""
+    moment = now_ms if now_ms is not None else time.time_ns() // 1_000_000
+    return "exec_" + _base32(moment, 10) + _base32(secrets.randbits(80), 16)

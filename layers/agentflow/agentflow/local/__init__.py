@@ -1,0 +1,1 @@
+"""The local stack (never deployed): moto server, in-process Lambda runtime, HTTP gateway."""

@@ -1,0 +1,178 @@
+"""A local API Gateway: HTTP requests → REST proxy events, the TOKEN authorizer first, then the API.
+
+Routes, which of them need the authorizer, and the gateway's own error responses are read from
+template.yaml, as API Gateway would configure them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from agentflow.local.runtime import FunctionFailedError, InProcessLambdas
+from agentflow.local.template import ACCOUNT_ID, RouteSpec, StackTemplate
+
+API_ID = "local"
+
+
+def _pattern(path: str) -> re.Pattern[str]:
+    regex = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", re.escape(path))
+    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", regex)
+    return re.compile(f"^{regex}$")
+
+
+class Gateway:
+    """Turns (method, path, headers, body) into the API function's response, as API Gateway does."""
+
+    def __init__(self, template: StackTemplate, lambdas: InProcessLambdas, stage: str | None = None) -> None:
+        self.lambdas = lambdas
+        self.stage = stage or template.parameters.get("StageName", "prod")
+        self.authorizer = template.authorizer_function()
+        # Literal paths win over greedy ones, as in API Gateway.
+        self.routes = sorted(template.routes(), key=lambda route: "{" in route.path)
+        self.patterns = [(route, _pattern(route.path)) for route in self.routes]
+        self.responses = self._gateway_responses(template)
+
+    @staticmethod
+    def _gateway_responses(template: StackTemplate) -> dict[str, tuple[int, str]]:
+        responses = {}
+        for spec in template.of_type("AWS::Serverless::Api").values():
+            for name, response in (spec["Properties"].get("GatewayResponses") or {}).items():
+                body = (response.get("ResponseTemplates") or {}).get("application/json", "")
+                responses[name] = (int(response.get("StatusCode", 500)), body)
+        return responses
+
+    def _gateway_error(self, name: str, default_status: int) -> dict[str, Any]:
+        status, body = self.responses.get(name, (default_status, json.dumps({"message": name})))
+        return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": body}
+
+    def _match(self, method: str, path: str) -> tuple[RouteSpec, dict[str, str]] | None:
+        for route, pattern in self.patterns:
+            found = pattern.match(path)
+            if found and route.method in (method, "ANY"):
+                return route, found.groupdict()
+        return None
+
+    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+        """The proxy response (statusCode, headers, body) for one HTTP request."""
+        url = urlsplit(raw_path)
+        path = url.path or "/"
+        matched = self._match(method, path)
+        if matched is None:
+            return self._gateway_error("MISSING_AUTHENTICATION_TOKEN", 403)
+        route, path_parameters = matched
+        request_id = str(uuid.uuid4())
+        authorizer_context: dict[str, Any] = {}
+        if route.authorized and self.authorizer:
+            token = next((value for key, value in headers.items() if key.lower() == "authorization"), "")
+            if not token:
+                return self._gateway_error("UNAUTHORIZED", 401)
+            method_arn = f"arn:aws:execute-api:us-east-1:{ACCOUNT_ID}:{API_ID}/{self.stage}/{method}{path}"
+            try:
+                decision = self.lambdas.call(
+                    self.authorizer, {"type": "TOKEN", "authorizationToken": token, "methodArn": method_arn}
+                )
+            except FunctionFailedError:
+                return self._gateway_error("UNAUTHORIZED", 401)
+            statements = decision.get("policyDocument", {}).get("Statement", [])
+            if not statements or any(statement.get("Effect") != "Allow" for statement in statements):
+                return self._gateway_error("ACCESS_DENIED", 403)
+            authorizer_context = {**decision.get("context", {}), "principalId": decision.get("principalId")}
+
+        query = parse_qs(url.query, keep_blank_values=True)
+        try:
+            text_body: str | None = body.decode() if body else None
+            encoded = False
+        except UnicodeDecodeError:
+            text_body, encoded = base64.b64encode(body).decode(), True
+        event = {
+            "resource": route.path,
+            "path": path,
+            "httpMethod": method,
+            "headers": headers,
+            "multiValueHeaders": {key: [value] for key, value in headers.items()},
+            "queryStringParameters": {key: values[-1] for key, values in query.items()} or None,
+            "multiValueQueryStringParameters": query or None,
+            "pathParameters": path_parameters or None,
+            "stageVariables": None,
+            "requestContext": {
+                "resourcePath": route.path,
+                "httpMethod": method,
+                "path": f"/{self.stage}{path}",
+                "stage": self.stage,
+                "requestId": request_id,
+                "accountId": ACCOUNT_ID,
+                "apiId": API_ID,
+                "requestTimeEpoch": int(time.time() * 1000),
+                "identity": {"sourceIp": "127.0.0.1"},
+                "authorizer": authorizer_context or None,
+            },
+            "body": text_body,
+            "isBase64Encoded": encoded,
+        }
+        try:
+            return dict(self.lambdas.call(route.function, event))
+        except FunctionFailedError:
+            return {
+                "statusCode": 502,
+                "headers": {"Content-Type": "application/json"},
+                "body": json.dumps({"message": "Internal server error"}),
+            }
+
+
+def _request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            response = gateway.handle(self.command, self.path, dict(self.headers.items()), body)
+            payload = response.get("body") or ""
+            data = base64.b64decode(payload) if response.get("isBase64Encoded") else str(payload).encode()
+            self.send_response(int(response.get("statusCode", 200)))
+            headers = {**(response.get("headers") or {})}
+            for key, values in (response.get("multiValueHeaders") or {}).items():
+                headers[key] = values[-1]
+            for key, value in headers.items():
+                if key.lower() not in ("content-length", "connection"):
+                    self.send_header(key, str(value))
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve  # noqa: N815
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass  # quiet: the API logs requests itself
+
+    return Handler
+
+
+class GatewayServer:
+    """The gateway on an HTTP port, served from a background thread."""
+
+    def __init__(self, gateway: Gateway, host: str = "127.0.0.1", port: int = 8000) -> None:
+        self.httpd = ThreadingHTTPServer((host, port), _request_handler(gateway))
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> GatewayServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,0 +1,137 @@
+"""In-process Lambda runtime: moto's Lambda invocations run the project's Python handlers.
+
+moto would run functions in Docker, which the local stack does without. Every invocation path
+(Invoke, Step Functions tasks) goes through ``LambdaFunction._invoke_lambda``; routing it here
+runs the handler with the function's environment and timeout, and returns Lambda's error envelope
+on an exception so that Step Functions' Retry and Catch see the error name as on AWS.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import importlib
+import json
+import sys
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentflow.local.template import FunctionSpec
+from agentflow.settings import function_environment
+
+Handler = Callable[[Any, Any], Any]
+
+
+@dataclass
+class LambdaContext:
+    """The context object a Lambda handler receives (what Powertools reads from it)."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int = 512
+    function_version: str = "$LATEST"
+    timeout_seconds: int = 30
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = ""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.timeout_seconds * 1000
+
+
+class FunctionFailedError(Exception):
+    """A handler raised or timed out; carries Lambda's error envelope."""
+
+    def __init__(self, envelope: dict[str, Any]) -> None:
+        super().__init__(envelope["errorMessage"])
+        self.envelope = envelope
+
+
+class InProcessLambdas:
+    """The template's functions, callable by name, each with its own environment."""
+
+    def __init__(self, functions: Mapping[str, FunctionSpec], overrides: Mapping[str, str]) -> None:
+        self.by_name = {spec.name: spec for spec in functions.values()}
+        self.by_logical_id = dict(functions)
+        self.overrides = dict(overrides)
+        self._handlers: dict[str, Handler] = {}
+        self._lock = threading.Lock()
+        self._original: Any = None
+
+    def _handler(self, spec: FunctionSpec) -> Handler:
+        with self._lock:
+            if spec.name not in self._handlers:
+                module_name, function_name = spec.handler.rsplit(".", 1)
+                code_dir = str(spec.code_dir.resolve())
+                if code_dir not in sys.path:
+                    sys.path.insert(0, code_dir)  # as Lambda puts /var/task on the path
+                self._handlers[spec.name] = getattr(importlib.import_module(module_name), function_name)
+            return self._handlers[spec.name]
+
+    def environment(self, spec: FunctionSpec) -> dict[str, str]:
+        return {**spec.environment, **self.overrides, "AWS_LAMBDA_FUNCTION_NAME": spec.name}
+
+    def call(self, name: str, event: Any) -> Any:
+        """Run function ``name`` (physical name or logical id) on ``event`` and return its result.
+
+        Raises :class:`FunctionFailedError` when the handler raises or exceeds the function's timeout.
+        """
+        spec = self.by_name.get(name) or self.by_logical_id[name]
+        handler = self._handler(spec)
+        context = LambdaContext(
+            function_name=spec.name, invoked_function_arn=spec.arn, timeout_seconds=spec.timeout
+        )
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            with function_environment(self.environment(spec)):
+                try:
+                    outcome["result"] = handler(event, context)
+                except Exception as error:
+                    outcome["error"] = {
+                        "errorMessage": str(error),
+                        "errorType": type(error).__name__,
+                        "stackTrace": traceback.format_exception(error)[-5:],
+                    }
+
+        worker = threading.Thread(target=contextvars.copy_context().run, args=(run,), daemon=True)
+        worker.start()
+        worker.join(spec.timeout)
+        if worker.is_alive():
+            raise FunctionFailedError(
+                {"errorMessage": f"Task timed out after {spec.timeout}.00 seconds", "errorType": "Sandbox.Timedout"}
+            )
+        if "error" in outcome:
+            raise FunctionFailedError(outcome["error"])
+        return outcome.get("result")
+
+    def _invoke_for_moto(self, function: Any, event: Any = None) -> tuple[str, bool, str]:
+        payload = json.loads(event) if isinstance(event, str | bytes) and event else (event or {})
+        try:
+            return json.dumps(self.call(function.function_name, payload), default=str), False, ""
+        except FunctionFailedError as failure:
+            return json.dumps(failure.envelope), True, ""
+
+    def install(self) -> None:
+        """Route moto's Lambda invocations to :meth:`call`."""
+        from moto.awslambda.models import LambdaFunction
+
+        self._original = LambdaFunction._invoke_lambda
+        runtime = self
+
+        def invoke(function: Any, event: Any = None) -> tuple[str, bool, str]:
+            if function.function_name in runtime.by_name:
+                return runtime._invoke_for_moto(function, event)
+            return runtime._original(function, event)  # type: ignore[no-any-return]
+
+        LambdaFunction._invoke_lambda = invoke  # type: ignore[method-assign]
+
+    def uninstall(self) -> None:
+        if self._original is not None:
+            from moto.awslambda.models import LambdaFunction
+
+            LambdaFunction._invoke_lambda = self._original  # type: ignore[method-assign]
+            self._original = None

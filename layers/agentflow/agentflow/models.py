@@ -1,0 +1,218 @@
+"""Pydantic contracts: workflows, nodes, edges, executions, agent runs and log entries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+NodeId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def isoformat(moment: datetime) -> str:
+    """ISO-8601 UTC with milliseconds and a Z, the API's timestamp format."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AgentNode(_Strict):
+    """One node of a workflow: an agent type and its config."""
+
+    id: NodeId
+    type: str = Field(min_length=1, max_length=64)
+    config: dict[str, Any] = Field(default_factory=dict)
+    timeout_seconds: int | None = Field(
+        None, ge=1, le=900, description="Task timeout; defaults to the stack's TASK_TIMEOUT_SECONDS."
+    )
+
+
+class Edge(_Strict):
+    """``source`` must finish before ``target`` starts; ``target`` receives ``source``'s output."""
+
+    source: NodeId
+    target: NodeId
+
+
+class WorkflowDefinition(_Strict):
+    """What a user registers (POST) — structure only; :mod:`agentflow.dag` checks the graph."""
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=2000)
+    agents: list[AgentNode]
+    edges: list[Edge] = Field(default_factory=list)
+
+
+class WorkflowUpdate(WorkflowDefinition):
+    """A PUT body: a definition plus the version the caller read (optimistic locking)."""
+
+    version: int = Field(ge=1)
+
+
+class Workflow(WorkflowDefinition):
+    """A stored workflow version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    version: int
+    created_at: str
+    updated_at: str
+    execution_order: list[str]
+
+
+class WorkflowList(BaseModel):
+    workflows: list[Workflow]
+    next_token: str | None = None
+
+
+class ExecutionStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+
+    @property
+    def terminal(self) -> bool:
+        return self not in (ExecutionStatus.PENDING, ExecutionStatus.RUNNING)
+
+
+class AgentRunStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class ExecutionError(BaseModel):
+    agent_id: str | None = None
+    type: str
+    message: str
+
+
+class AgentRun(BaseModel):
+    """One agent's run within an execution (``agent_executions`` in the API)."""
+
+    agent_id: str
+    agent_type: str
+    status: AgentRunStatus
+    started_at: str | None = None
+    completed_at: str | None = None
+    duration_ms: int | None = None
+    tokens: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    attempts: int = 0
+    output: Any = None
+    error: ExecutionError | None = None
+
+
+class AgentMetrics(BaseModel):
+    tokens: int = 0
+    cost_usd: float = 0.0
+    duration_ms: int | None = None
+
+
+class ExecutionMetrics(BaseModel):
+    total_tokens: int = 0
+    total_cost_usd: float = 0.0
+    duration_ms: int | None = None
+    per_agent: dict[str, AgentMetrics] = Field(default_factory=dict)
+
+
+class Trigger(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["api", "schedule", "webhook", "event"] = "api"
+
+
+class Execution(BaseModel):
+    """An execution as the API returns it."""
+
+    id: str
+    workflow_id: str
+    workflow_version: int
+    status: ExecutionStatus
+    input: Any = None
+    output: Any = None
+    error: ExecutionError | None = None
+    trigger: Trigger = Field(default_factory=Trigger)
+    created_at: str
+    started_at: str | None = None
+    completed_at: str | None = None
+    agent_executions: list[AgentRun] = Field(default_factory=list)
+    metrics: ExecutionMetrics = Field(default_factory=ExecutionMetrics)
+
+
+class ExecutionList(BaseModel):
+    executions: list[Execution]
+    next_token: str | None = None
+
+
+class StartExecutionRequest(_Strict):
+    workflow_id: str = Field(min_length=1, max_length=100)
+    input: Any = None
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARN = "WARN"
+    ERROR = "ERROR"
+
+    @property
+    def rank(self) -> int:
+        return list(LogLevel).index(self)
+
+
+class LogEntry(BaseModel):
+    timestamp: str
+    level: LogLevel
+    component: str
+    agent_id: str | None = None
+    message: str
+
+
+class LogList(BaseModel):
+    logs: list[LogEntry]
+
+
+class TimelineEntry(BaseModel):
+    agent_id: str
+    agent_type: str
+    status: AgentRunStatus
+    started_at: str | None = None
+    completed_at: str | None = None
+    duration_ms: int | None = None
+
+
+class Timeline(BaseModel):
+    timeline: list[TimelineEntry]
+
+
+class AgentTypeInfo(BaseModel):
+    type: str
+    name: str
+    description: str
+    config_schema: dict[str, Any]
+
+
+class AgentTypeList(BaseModel):
+    agent_types: list[AgentTypeInfo]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str

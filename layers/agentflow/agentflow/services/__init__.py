@@ -1,0 +1,1 @@
+"""Use cases: plain functions and classes over models and repositories."""

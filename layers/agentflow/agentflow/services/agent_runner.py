@@ -1,0 +1,145 @@
+"""Run one agent of one execution: the body of every agent Lambda.
+
+Inputs come from the results store, not the Step Functions payload (data passes by reference);
+the output goes back there and the state machine only sees a small reference.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, ValidationError
+
+from agentflow.agents.base import AgentContext
+from agentflow.connectors.factory import ConnectorFactory
+from agentflow.dag import parents_of
+from agentflow.errors import AgentError, AgentFlowError, TransientAgentError
+from agentflow.models import AgentRunStatus, ExecutionError, isoformat, utcnow
+from agentflow.observability import ExecutionLog, logger, metrics
+from agentflow.registry import REGISTRY, AgentRegistry
+from agentflow.settings import get_settings
+from agentflow.store.executions import ExecutionRepository
+from agentflow.store.payloads import PayloadStore
+from agentflow.store.runs import AgentRunRepository
+from agentflow.store.workflows import WorkflowRepository
+
+
+class AgentTask(BaseModel):
+    """What the state machine sends an agent Lambda."""
+
+    tenant_id: str
+    execution_id: str
+    workflow_id: str
+    workflow_version: int
+    node_id: str
+
+
+class AgentRunner:
+    def __init__(
+        self,
+        workflows: WorkflowRepository | None = None,
+        executions: ExecutionRepository | None = None,
+        runs: AgentRunRepository | None = None,
+        payloads: PayloadStore | None = None,
+        registry: AgentRegistry = REGISTRY,
+    ) -> None:
+        self.workflows = workflows or WorkflowRepository()
+        self.executions = executions or ExecutionRepository()
+        self.runs = runs or AgentRunRepository()
+        self.payloads = payloads or PayloadStore()
+        self.registry = registry
+
+    def _input_for(self, task: AgentTask, parents: list[str]) -> Any:
+        """Root: the execution input; one parent: its output; several: {parent id: output}."""
+        if not parents:
+            record = self.executions.get(task.tenant_id, task.execution_id)
+            return self.payloads.get(record.input_inline, record.input_ref)
+        outputs = {}
+        for parent in parents:
+            run = self.runs.get(task.tenant_id, task.execution_id, parent)
+            if run is None or run.status != AgentRunStatus.COMPLETED:
+                raise AgentError(f"Parent agent '{parent}' has no completed result for this execution.")
+            outputs[parent] = run.output
+        return outputs[parents[0]] if len(parents) == 1 else outputs
+
+    def run(self, task: AgentTask) -> dict[str, Any]:
+        """Run the node once; a node that already completed returns its reference without running."""
+        existing = self.runs.get(task.tenant_id, task.execution_id, task.node_id)
+        if existing is not None and existing.status == AgentRunStatus.COMPLETED:
+            logger.info("Result already stored; not running again", extra={"node_id": task.node_id})
+            return {"node_id": task.node_id, "status": "completed", "reused": True}
+
+        definition = self.workflows.get_version(task.tenant_id, task.workflow_id, task.workflow_version).workflow
+        node = next((n for n in definition.agents if n.id == task.node_id), None)
+        if node is None:
+            raise AgentError(f"Workflow version {task.workflow_version} has no agent '{task.node_id}'.")
+        settings = get_settings()
+        if settings.agent_type and node.type != settings.agent_type:
+            raise AgentError(f"This function runs '{settings.agent_type}' agents, not '{node.type}'.")
+
+        log = ExecutionLog(task.tenant_id, task.execution_id, task.workflow_id, component=node.type, agent_id=node.id)
+        started = utcnow()
+        clock = time.perf_counter()
+        self.runs.start(task.tenant_id, task.execution_id, node.id, node.type, isoformat(started))
+        log.info(f"Agent {node.id} ({node.type}) started")
+        ctx = AgentContext(
+            tenant_id=task.tenant_id,
+            execution_id=task.execution_id,
+            workflow_id=task.workflow_id,
+            node_id=node.id,
+            settings=settings,
+            log=log,
+            connectors=ConnectorFactory(settings, task.tenant_id),
+        )
+
+        def elapsed_ms() -> int:
+            return int((time.perf_counter() - clock) * 1000)
+
+        try:
+            agent_class = self.registry.get(node.type)
+            try:
+                config = agent_class.config_model.model_validate(node.config)
+            except ValidationError as error:
+                raise AgentError(f"Invalid config for agent '{node.id}': {error.errors()[0]['msg']}") from None
+            data = self._input_for(task, parents_of(definition)[node.id])
+            result = agent_class().run(config, data, ctx)
+        except Exception as error:
+            transient = isinstance(error, TransientAgentError)
+            message = error.message if isinstance(error, AgentFlowError) else f"{type(error).__name__}: {error}"
+            self.runs.fail(
+                task.tenant_id,
+                task.execution_id,
+                node.id,
+                error=ExecutionError(agent_id=node.id, type=type(error).__name__, message=message),
+                completed_at=isoformat(utcnow()),
+                duration_ms=elapsed_ms(),
+                final=not transient,
+            )
+            if transient:
+                log.warning(f"Agent {node.id} hit a transient error and will be retried: {message}")
+            else:
+                log.error(f"Agent {node.id} failed: {message}")
+            log.flush()
+            raise
+
+        duration = elapsed_ms()
+        usage = ctx.usage
+        self.runs.complete(
+            task.tenant_id,
+            task.execution_id,
+            node.id,
+            output=result.model_dump(mode="json"),
+            completed_at=isoformat(utcnow()),
+            duration_ms=duration,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cost_usd=usage.cost_usd,
+        )
+        log.info(f"Agent {node.id} completed in {duration} ms ({usage.tokens} tokens, ${usage.cost_usd:.4f})")
+        log.flush()
+        metrics.add_metric(name="AgentLatency", unit=MetricUnit.Milliseconds, value=duration)
+        metrics.add_metric(name="AgentTokens", unit=MetricUnit.Count, value=usage.tokens)
+        metrics.add_metric(name="AgentCostUSD", unit=MetricUnit.NoUnit, value=usage.cost_usd)
+        return {"node_id": node.id, "status": "completed", "duration_ms": duration}

@@ -1,0 +1,92 @@
+"""Step Functions: deploy compiled workflows and run, describe and stop their executions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from agentflow.aws import client
+from agentflow.settings import get_settings
+
+
+@dataclass(frozen=True)
+class Deployment:
+    state_machine_arn: str
+    version_arn: str | None
+
+
+@dataclass(frozen=True)
+class SfnExecution:
+    status: str  # RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED | PENDING_REDRIVE
+    error: str | None
+    cause: str | None
+    stop_date: Any
+
+
+class StateMachines:
+    """One state machine per workflow; every update publishes a new version."""
+
+    def __init__(self) -> None:
+        self.settings = get_settings()
+        self.sfn = client("stepfunctions")
+
+    def name_for(self, workflow_id: str) -> str:
+        return f"{self.settings.state_machine_prefix}-{workflow_id}"[:80]
+
+    def create(self, workflow_id: str, tenant_id: str, definition: dict[str, Any]) -> Deployment:
+        response = self.sfn.create_state_machine(
+            name=self.name_for(workflow_id),
+            definition=json.dumps(definition, separators=(",", ":")),
+            roleArn=self.settings.state_machine_role_arn,
+            type="STANDARD",
+            publish=True,
+            versionDescription="version 1",
+            tags=[
+                {"key": "agentflow:tenant", "value": tenant_id},
+                {"key": "agentflow:workflow", "value": workflow_id},
+            ],
+        )
+        return Deployment(response["stateMachineArn"], response.get("stateMachineVersionArn"))
+
+    def update(self, state_machine_arn: str, definition: dict[str, Any], version: int) -> Deployment:
+        response = self.sfn.update_state_machine(
+            stateMachineArn=state_machine_arn,
+            definition=json.dumps(definition, separators=(",", ":")),
+            publish=True,
+            versionDescription=f"version {version}",
+        )
+        return Deployment(state_machine_arn, response.get("stateMachineVersionArn"))
+
+    def delete(self, state_machine_arn: str) -> None:
+        self.sfn.delete_state_machine(stateMachineArn=state_machine_arn)
+
+    def start(self, deployment: Deployment, execution_id: str, payload: dict[str, Any]) -> str:
+        """Start an execution named after ``execution_id`` (names are unique: a repeat starts nothing)."""
+        target = deployment.state_machine_arn
+        if self.settings.start_published_version and deployment.version_arn:
+            target = deployment.version_arn
+        try:
+            response = self.sfn.start_execution(
+                stateMachineArn=target, name=execution_id, input=json.dumps(payload)
+            )
+        except self.sfn.exceptions.ExecutionAlreadyExists:
+            return self.execution_arn(deployment.state_machine_arn, execution_id)
+        return str(response["executionArn"])
+
+    @staticmethod
+    def execution_arn(state_machine_arn: str, execution_id: str) -> str:
+        prefix, name = state_machine_arn.split(":stateMachine:", 1)
+        return f"{prefix}:execution:{name.split(':')[0]}:{execution_id}"
+
+    def describe(self, execution_arn: str) -> SfnExecution:
+        response = self.sfn.describe_execution(executionArn=execution_arn)
+        return SfnExecution(
+            status=response["status"],
+            error=response.get("error"),
+            cause=response.get("cause"),
+            stop_date=response.get("stopDate"),
+        )
+
+    def stop(self, execution_arn: str) -> None:
+        self.sfn.stop_execution(executionArn=execution_arn, error="Cancelled", cause="Stopped through the API.")

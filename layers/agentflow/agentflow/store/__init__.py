@@ -1,0 +1,1 @@
+"""DynamoDB repositories (and S3 for large payloads): the only code that knows tables, keys and items."""

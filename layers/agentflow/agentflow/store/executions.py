@@ -1,0 +1,235 @@
+"""Executions and their idempotency keys.
+
+Keys: ``tenant_id`` (partition), ``sk`` = the execution id (``exec_`` + a time-ordered id, so a Query
+in reverse is newest first) or ``IDEMPOTENCY#<key>``. GSI ``by_workflow``: ``workflow_key`` =
+``<tenant>#<workflow id>`` and ``sk``, for a workflow's executions newest first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, Field
+
+from agentflow.aws import client
+from agentflow.errors import ConflictError, NotFoundError
+from agentflow.models import ExecutionError, ExecutionMetrics, ExecutionStatus, Trigger
+from agentflow.settings import get_settings
+from agentflow.store.dynamo import decode_token, encode_token, from_item, to_item
+
+_TERMINAL = [status.value for status in ExecutionStatus if status.terminal]
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+
+
+class ExecutionRecord(BaseModel):
+    """The stored execution; the API's Execution adds agent runs and the sink output to it."""
+
+    tenant_id: str
+    id: str
+    workflow_id: str
+    workflow_version: int
+    status: ExecutionStatus = ExecutionStatus.PENDING
+    input_inline: str | None = None
+    input_ref: str | None = None
+    trigger: Trigger = Field(default_factory=Trigger)
+    workflow_name: str = ""
+    # [node id, agent type] in execution order, and the sink node ids whose output is the result.
+    plan: list[tuple[str, str]] = Field(default_factory=list)
+    sinks: list[str] = Field(default_factory=list)
+    created_at: str
+    started_at: str | None = None
+    completed_at: str | None = None
+    state_machine_arn: str | None = None
+    execution_arn: str | None = None
+    error: ExecutionError | None = None
+    metrics: ExecutionMetrics | None = None
+
+
+def _to_values(record: ExecutionRecord) -> dict[str, Any]:
+    values = record.model_dump(mode="json", exclude={"trigger", "error", "metrics"})
+    values["sk"] = values.pop("id")
+    values["workflow_key"] = f"{record.tenant_id}#{record.workflow_id}"
+    values["trigger"] = record.trigger.model_dump_json()
+    values["error"] = record.error.model_dump_json() if record.error else None
+    values["metrics"] = record.metrics.model_dump_json() if record.metrics else None
+    return values
+
+
+def _record(item: dict[str, Any]) -> ExecutionRecord:
+    values = from_item(item)
+    values["id"] = values.pop("sk")
+    values.pop("workflow_key", None)
+    for name in ("trigger", "error", "metrics"):
+        if values.get(name):
+            values[name] = json.loads(values[name])
+    return ExecutionRecord.model_validate(values)
+
+
+def request_fingerprint(body: Any) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+class ExecutionRepository:
+    def __init__(self, table: str | None = None) -> None:
+        self.table = table or get_settings().executions_table
+        self.db = client("dynamodb")
+
+    def _key(self, tenant_id: str, execution_id: str) -> dict[str, Any]:
+        return to_item({"tenant_id": tenant_id, "sk": execution_id})
+
+    def create(
+        self, record: ExecutionRecord, idempotency_key: str | None, fingerprint: str, now_epoch: int
+    ) -> ExecutionRecord:
+        """Store a new execution; with an idempotency key already used, return that key's execution.
+
+        The same key with a different request body is a conflict.
+        """
+        puts: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": to_item(_to_values(record)),
+                    "ConditionExpression": "attribute_not_exists(sk)",
+                }
+            }
+        ]
+        if idempotency_key:
+            marker = {
+                "tenant_id": record.tenant_id,
+                "sk": f"IDEMPOTENCY#{idempotency_key}",
+                "execution_id": record.id,
+                "fingerprint": fingerprint,
+                "expires_at": now_epoch + IDEMPOTENCY_TTL_SECONDS,
+            }
+            puts.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": to_item(marker),
+                        "ConditionExpression": "attribute_not_exists(sk)",
+                    }
+                }
+            )
+        try:
+            self.db.transact_write_items(TransactItems=puts)
+        except self.db.exceptions.TransactionCanceledException:
+            if not idempotency_key:
+                raise
+            return self._replay(record.tenant_id, idempotency_key, fingerprint)
+        return record
+
+    def _replay(self, tenant_id: str, idempotency_key: str, fingerprint: str) -> ExecutionRecord:
+        item = self.db.get_item(
+            TableName=self.table,
+            Key=self._key(tenant_id, f"IDEMPOTENCY#{idempotency_key}"),
+            ConsistentRead=True,
+        )["Item"]
+        marker = from_item(item)
+        if marker["fingerprint"] != fingerprint:
+            raise ConflictError(
+                f"Idempotency-Key '{idempotency_key}' was already used with a different request body."
+            )
+        return self.get(tenant_id, marker["execution_id"])
+
+    def get(self, tenant_id: str, execution_id: str) -> ExecutionRecord:
+        if not execution_id.startswith("exec_"):
+            raise NotFoundError(f"Execution '{execution_id}' was not found.")
+        item = self.db.get_item(
+            TableName=self.table, Key=self._key(tenant_id, execution_id), ConsistentRead=True
+        ).get("Item")
+        if item is None:
+            raise NotFoundError(f"Execution '{execution_id}' was not found.")
+        return _record(item)
+
+    def list(
+        self,
+        tenant_id: str,
+        *,
+        workflow_id: str | None,
+        status: ExecutionStatus | None,
+        limit: int,
+        next_token: str | None,
+    ) -> tuple[list[ExecutionRecord], str | None]:
+        """Newest first. A status filter may return short pages; follow next_token."""
+        kwargs: dict[str, Any] = {"TableName": self.table, "ScanIndexForward": False, "Limit": limit}
+        if workflow_id:
+            partition = ("workflow_key", f"{tenant_id}#{workflow_id}")
+            kwargs |= {
+                "IndexName": "by_workflow",
+                "KeyConditionExpression": "workflow_key = :p",
+                "ExpressionAttributeValues": {":p": {"S": partition[1]}},
+            }
+        else:
+            partition = ("tenant_id", tenant_id)
+            kwargs |= {
+                "KeyConditionExpression": "tenant_id = :p AND begins_with(sk, :prefix)",
+                "ExpressionAttributeValues": to_item({":p": tenant_id, ":prefix": "exec_"}),
+            }
+        if status:
+            kwargs["FilterExpression"] = "#status = :status"
+            kwargs["ExpressionAttributeNames"] = {"#status": "status"}
+            kwargs["ExpressionAttributeValues"][":status"] = {"S": status.value}
+        start = decode_token(next_token, partition_attr=partition[0], partition_value=partition[1])
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        page = self.db.query(**kwargs)
+        return [_record(item) for item in page.get("Items", [])], encode_token(page.get("LastEvaluatedKey"))
+
+    def mark_running(self, tenant_id: str, execution_id: str, execution_arn: str, started_at: str) -> None:
+        self._update_if_active(
+            tenant_id,
+            execution_id,
+            {"status": ExecutionStatus.RUNNING.value, "execution_arn": execution_arn, "started_at": started_at},
+            only_if_pending=True,
+        )
+
+    def finish(
+        self,
+        tenant_id: str,
+        execution_id: str,
+        status: ExecutionStatus,
+        completed_at: str,
+        error: ExecutionError | None,
+        metrics: ExecutionMetrics,
+    ) -> bool:
+        """Set a terminal status unless one is already set (the first terminal status wins)."""
+        values: dict[str, Any] = {
+            "status": status.value,
+            "completed_at": completed_at,
+            "metrics": metrics.model_dump_json(),
+        }
+        if error:
+            values["error"] = error.model_dump_json()
+        return self._update_if_active(tenant_id, execution_id, values)
+
+    def _update_if_active(
+        self, tenant_id: str, execution_id: str, values: dict[str, Any], only_if_pending: bool = False
+    ) -> bool:
+        names = {f"#{name}": name for name in values}
+        expression_values = to_item({f":{name}": value for name, value in values.items()})
+        if only_if_pending:
+            condition = "#status = :pending"
+            expression_values[":pending"] = {"S": ExecutionStatus.PENDING.value}
+        else:
+            condition = "attribute_exists(sk) AND NOT #status IN (" + ", ".join(
+                f":t{index}" for index in range(len(_TERMINAL))
+            ) + ")"
+            expression_values |= {f":t{index}": {"S": status} for index, status in enumerate(_TERMINAL)}
+        names["#status"] = "status"
+        try:
+            self.db.update_item(
+                TableName=self.table,
+                Key=self._key(tenant_id, execution_id),
+                UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in values),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=expression_values,
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

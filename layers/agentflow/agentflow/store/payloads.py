@@ -1,0 +1,39 @@
+"""Large JSON values (agent outputs, execution inputs) kept in S3 when they outgrow a DynamoDB item."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from agentflow.aws import client
+from agentflow.settings import get_settings
+
+# DynamoDB items stop at 400 KB; leave room for the other attributes.
+INLINE_LIMIT_BYTES = 300_000
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+class PayloadStore:
+    """Stores a JSON document inline (returned as text) or in S3 (returned as a key)."""
+
+    def __init__(self, bucket: str | None = None) -> None:
+        self.bucket = bucket or get_settings().payloads_bucket
+
+    def put(self, key: str, value: Any) -> tuple[str | None, str | None]:
+        """(inline JSON, None) for small values, (None, S3 key) for large ones."""
+        text = dumps(value)
+        if len(text.encode()) <= INLINE_LIMIT_BYTES:
+            return text, None
+        client("s3").put_object(
+            Bucket=self.bucket, Key=key, Body=text.encode(), ContentType="application/json"
+        )
+        return None, key
+
+    def get(self, inline: str | None, key: str | None) -> Any:
+        if key:
+            body = client("s3").get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            return json.loads(body)
+        return json.loads(inline) if inline is not None else None
