@@ -7,9 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from agentflow.observability import logger, metrics, tracer
+from agentflow.observability import logger, tracer
 from agentflow.services.agent_runner import AgentRunner, AgentTask
-from agentflow.settings import get_settings
 
 
 @cache
@@ -19,9 +18,7 @@ def runner() -> AgentRunner:
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
-@metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     task = AgentTask.model_validate(event)
     logger.append_keys(execution_id=task.execution_id, workflow_id=task.workflow_id, agent_id=task.node_id)
-    metrics.add_dimension(name="agent_type", value=get_settings().agent_type or "unknown")
     return runner().run(task)

@@ -14,7 +14,7 @@ from api_routes.common import JSON
 
 from agentflow import __version__
 from agentflow.errors import AgentFlowError
-from agentflow.observability import logger, metrics, tracer
+from agentflow.observability import logger, tracer
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1024 * 1024
@@ -111,7 +111,6 @@ def _too_large(event: dict[str, Any]) -> dict[str, Any] | None:
 
 @logger.inject_lambda_context(clear_state=True, correlation_id_path="requestContext.requestId")
 @tracer.capture_lambda_handler
-@metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     too_large = _too_large(event)
     if too_large is not None:

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from agentflow.errors import NotFoundError
 from agentflow.models import ExecutionStatus
-from agentflow.observability import logger, metrics, tracer
+from agentflow.observability import logger, tracer
 from agentflow.services.finalize import SFN_STATUS, Finalizer, error_from_state
 
 
@@ -36,7 +36,6 @@ def _from_status_change(event: dict[str, Any]) -> tuple[str, str, ExecutionStatu
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
-@metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     parsed = _from_status_change(event) if "detail" in event else _from_state_machine(event)
     if parsed is None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import threading
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from agentflow.models import LogEntry, LogLevel, utcnow
 from agentflow.store.logs import LogRepository
@@ -16,7 +17,6 @@ from agentflow.store.logs import LogRepository
 logger = Logger(service="agentflow")
 tracer = Tracer(service="agentflow")
 METRICS_NAMESPACE = "AgentFlow"
-metrics = Metrics(namespace=METRICS_NAMESPACE, service="agentflow")
 
 _LOGGER_METHODS = {
     LogLevel.DEBUG: logger.debug,
@@ -87,3 +87,31 @@ class ExecutionLog:
             entries, self._entries = self._entries, []
         if entries:
             self.repository.append(self.tenant_id, self.execution_id, entries)
+
+
+def _metrics(**dimensions: str) -> EphemeralMetrics:
+    # Ephemeral: no state shared between invocations (or between agents sharing a process locally).
+    recorder = EphemeralMetrics(namespace=METRICS_NAMESPACE, service="agentflow")
+    for name, value in dimensions.items():
+        recorder.add_dimension(name=name, value=value)
+    return recorder
+
+
+def emit_agent_metrics(agent_type: str, duration_ms: int, tokens: int, cost_usd: float) -> None:
+    """Agent latency, tokens and cost as CloudWatch EMF metrics, by agent type."""
+    recorder = _metrics(agent_type=agent_type)
+    recorder.add_metric(name="AgentLatency", unit=MetricUnit.Milliseconds, value=duration_ms)
+    recorder.add_metric(name="AgentTokens", unit=MetricUnit.Count, value=tokens)
+    recorder.add_metric(name="AgentCostUSD", unit=MetricUnit.NoUnit, value=cost_usd)
+    recorder.flush_metrics()
+
+
+def emit_execution_metric(status: str, duration_ms: int | None, tokens: int, cost_usd: float) -> None:
+    """One execution ended: counted by status, with its duration, tokens and cost."""
+    recorder = _metrics(status=status)
+    recorder.add_metric(name="Executions", unit=MetricUnit.Count, value=1)
+    if duration_ms is not None:
+        recorder.add_metric(name="ExecutionDuration", unit=MetricUnit.Milliseconds, value=duration_ms)
+    recorder.add_metric(name="ExecutionTokens", unit=MetricUnit.Count, value=tokens)
+    recorder.add_metric(name="ExecutionCostUSD", unit=MetricUnit.NoUnit, value=cost_usd)
+    recorder.flush_metrics()

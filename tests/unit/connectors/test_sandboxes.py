@@ -100,12 +100,12 @@ def test_near_miss_decoys_exist_and_are_excluded() -> None:
     assert not {o.id for o in decoys} & found
 
 
-def test_boundaries_are_inclusive() -> None:
+def test_date_boundaries_are_inclusive_and_every_match_is_over_100k() -> None:
     # Given the reference query
     year = date.today().year
     deals = SalesforceSandbox().find_opportunities(reference_query(year))
-    # Then deals exactly on 100,000, Oct 1 and Dec 31 are included
-    assert any(deal.amount == 100_000 for deal in deals)
+    # Then every deal is strictly over 100,000 (the reference's "over $100K"), and Oct 1 and Dec 31 count
+    assert all(deal.amount > 100_000 for deal in deals)
     assert any(deal.close_date == date(year, 10, 1) for deal in deals)
     assert any(deal.close_date == date(year, 12, 31) for deal in deals)
 
@@ -255,6 +255,7 @@ def test_no_filters_means_no_where_clause() -> None:
         "https://2130706433",
         "https://10.1.2.3",
         "https://192.168.0.10",
+        "https://100.64.0.1",
         "https://169.254.169.254/latest/meta-data",
         "https://[::1]:8080",
         "https://[::ffff:10.0.0.1]",
@@ -337,3 +338,12 @@ def test_live_connectors_need_a_secret_name(kind: str) -> None:
         ConnectorError, match=rf"connector '{name}' needs credentials_secret \(a Secrets Manager"
     ):
         getattr(factory, kind)(name, None)
+
+
+def test_min_amount_is_inclusive() -> None:
+    # Given the smallest reference match's amount as the minimum
+    year = date.today().year
+    smallest = min(deal.amount for deal in SalesforceSandbox().find_opportunities(reference_query(year)))
+    query = reference_query(year).model_copy(update={"min_amount": smallest})
+    # Then that deal is still found
+    assert any(deal.amount == smallest for deal in SalesforceSandbox().find_opportunities(query))

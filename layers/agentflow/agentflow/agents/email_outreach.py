@@ -16,19 +16,21 @@ TemplateName = Literal["check_in", "follow_up", "proposal"]
 TEMPLATES: dict[str, tuple[str, str]] = {
     "check_in": (
         "Checking in on {deal_name}",
-        "I wanted to check in on {deal_name} with {account_name}. The opportunity stands at "
-        "{amount} and is set to close on {close_date}. Is there anything you need from us to keep "
-        "it on track — pricing approval, a technical session, or references?",
+        "I wanted to check in on the {deal_name} opportunity. It stands at {amount} and is set to "
+        "close on {close_date}. Is there anything you need from us to keep {account_name} on track — "
+        "pricing approval, a technical session, or references?",
     ),
     "follow_up": (
-        "Following up: {account_name} — {deal_name}",
-        "Following up on our last conversation about {deal_name}. With {amount} on the table and a "
-        "close date of {close_date}, could you confirm the next step with {account_name} this week?",
+        "Following up: {deal_name}",
+        "Following up on our last conversation about the {deal_name} opportunity. With {amount} on "
+        "the table and a close date of {close_date}, could you confirm the next step with "
+        "{account_name} this week?",
     ),
     "proposal": (
-        "Proposal for {account_name}: {deal_name}",
-        "Attached is the proposal outline for {deal_name} at {amount}, targeting signature by "
-        "{close_date}. Please review it before it goes to {account_name}, and flag any terms to adjust.",
+        "Proposal review: {deal_name}",
+        "Here is the proposal outline for the {deal_name} opportunity at {amount}, targeting "
+        "signature by {close_date}. Please review it before it goes to {account_name}, and flag any "
+        "terms to adjust.",
     ),
 }
 

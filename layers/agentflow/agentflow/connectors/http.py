@@ -68,8 +68,11 @@ def _is_loopback(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool
 def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return _is_internal(address.ipv4_mapped)
+    # not is_global also covers ranges with no flag of their own (100.64.0.0/10 carrier-grade NAT,
+    # documentation and benchmarking nets); multicast counts as global, so it is named separately.
     return (
-        address.is_private
+        not address.is_global
+        or address.is_private
         or address.is_loopback
         or address.is_link_local
         or address.is_reserved

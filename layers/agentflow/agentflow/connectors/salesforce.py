@@ -58,9 +58,8 @@ def soql_escape(value: str, *, like: bool = False) -> str:
 def _soql_number(value: float) -> str:
     if not math.isfinite(value):
         raise ConnectorError(f"cannot filter Salesforce amounts by {value}")
-    # Decimal(str()) writes 100000.0 as "100000.0" and 1e21 without an exponent (SOQL has none).
-    text = format(Decimal(str(value)).normalize(), "f")
-    return text
+    # Plain decimal notation: "100000" for 100000.0, "99999.99", never "1e+21" (SOQL has no exponents).
+    return format(Decimal(str(value)).normalize(), "f")
 
 
 def build_opportunity_soql(query: OpportunityQuery) -> str:

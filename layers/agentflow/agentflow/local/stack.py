@@ -63,6 +63,7 @@ class LocalStack:
         host: str = "127.0.0.1",
         sender_email: str | None = None,
         extra_environment: dict[str, str] | None = None,
+        function_log: Path | None = None,
     ) -> None:
         self.root = project_root()
         self.data_dir = data_dir
@@ -82,6 +83,8 @@ class LocalStack:
             **(extra_environment or {}),
         }
         self.lambdas = InProcessLambdas(self.template.functions(), overrides)
+        self.function_log = function_log
+        self._log_file: Any = None
         self.moto_port: int | None = None
         self._server: Any = None
         self._mock: AbstractContextManager[Any] | None = None
@@ -132,20 +135,54 @@ class LocalStack:
         from agentflow.aws import _client
 
         _client.cache_clear()  # clients made before now point elsewhere
+        if self.function_log is not None:
+            self._redirect_function_logs(self.function_log)
         self.lambdas.install()
         self._create_resources()
         return self
 
-    def _configure_moto_server(self) -> None:
+    def _redirect_function_logs(self, path: Path) -> None:
+        """Send the functions' Powertools logs to a file (CloudWatch's place locally)."""
+        from agentflow.observability import logger
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._log_file = path.open("a", encoding="utf-8")
+        logger.registered_handler.setStream(self._log_file)  # type: ignore[attr-defined]
+
+    def _moto_api(self, path: str, body: dict[str, Any] | None = None) -> None:
         import urllib.request
 
-        request = urllib.request.Request(  # noqa: S310 - loopback moto server
-            f"{self.endpoint}/moto-api/config",
-            data=json.dumps(SFN_EXECUTION).encode(),
+        request = urllib.request.Request(  # noqa: S310 - the loopback moto server
+            f"{self.endpoint}/moto-api/{path}",
+            data=json.dumps(body or {}).encode(),
             headers={"Content-Type": "application/json"},
             method="POST",
         )
         urllib.request.urlopen(request, timeout=10).close()  # noqa: S310
+
+    def _configure_moto_server(self) -> None:
+        # moto keeps its state in the process: start from nothing, then let Step Functions execute.
+        self._moto_api("reset")
+        self._moto_api("config", SFN_EXECUTION)
+
+    def wait_for_executions(self, timeout: float = 60.0) -> None:
+        """Wait until no state machine execution runs (moto runs them in background threads)."""
+        import time
+
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            machines = sfn.list_state_machines()["stateMachines"]
+            running = [
+                execution
+                for machine in machines
+                for execution in sfn.list_executions(
+                    stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
+                )["executions"]
+            ]
+            if not running:
+                return
+            time.sleep(0.2)
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint)
@@ -200,8 +237,11 @@ class LocalStack:
                 keys.put(tenant_id, api_key, name="local")
 
     def stop(self) -> None:
+        # Executions still running would call AWS endpoints once moto is gone.
+        self.wait_for_executions()
         self.lambdas.uninstall()
         if self._server is not None:
+            self._moto_api("reset")
             self._server.stop()
             self._server = None
         if self._mock is not None:
@@ -213,6 +253,14 @@ class LocalStack:
             else:
                 os.environ[key] = value
         self._saved_env.clear()
+        if self._log_file is not None:
+            import sys
+
+            from agentflow.observability import logger
+
+            logger.registered_handler.setStream(sys.stdout)  # type: ignore[attr-defined]
+            self._log_file.close()
+            self._log_file = None
         from agentflow.aws import _client
 
         _client.cache_clear()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ValidationError
 
 from agentflow.agents.base import AgentContext
@@ -17,7 +16,7 @@ from agentflow.connectors.factory import ConnectorFactory
 from agentflow.dag import parents_of
 from agentflow.errors import AgentError, AgentFlowError, TransientAgentError
 from agentflow.models import AgentRunStatus, ExecutionError, isoformat, utcnow
-from agentflow.observability import ExecutionLog, logger, metrics
+from agentflow.observability import ExecutionLog, emit_agent_metrics, logger
 from agentflow.registry import REGISTRY, AgentRegistry
 from agentflow.settings import get_settings
 from agentflow.store.executions import ExecutionRepository
@@ -139,7 +138,5 @@ class AgentRunner:
         )
         log.info(f"Agent {node.id} completed in {duration} ms ({usage.tokens} tokens, ${usage.cost_usd:.4f})")
         log.flush()
-        metrics.add_metric(name="AgentLatency", unit=MetricUnit.Milliseconds, value=duration)
-        metrics.add_metric(name="AgentTokens", unit=MetricUnit.Count, value=usage.tokens)
-        metrics.add_metric(name="AgentCostUSD", unit=MetricUnit.NoUnit, value=usage.cost_usd)
+        emit_agent_metrics(node.type, duration, usage.tokens, usage.cost_usd)
         return {"node_id": node.id, "status": "completed", "duration_ms": duration}

@@ -17,9 +17,7 @@ from agentflow.models import (
     isoformat,
     utcnow,
 )
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
-from agentflow.observability import METRICS_NAMESPACE, ExecutionLog
+from agentflow.observability import ExecutionLog, emit_execution_metric
 from agentflow.store.executions import ExecutionRecord, ExecutionRepository
 from agentflow.store.runs import AgentRunRepository
 
@@ -103,10 +101,7 @@ class Finalizer:
             elif error:
                 log.error(f"Workflow {status.value}: {error.message}")
             log.flush()
-            with single_metric(
-                name="Executions", unit=MetricUnit.Count, value=1, namespace=METRICS_NAMESPACE
-            ) as metric:
-                metric.add_dimension(name="status", value=status.value)
+            emit_execution_metric(status.value, summary.duration_ms, summary.total_tokens, summary.total_cost_usd)
         return changed
 
     @staticmethod

@@ -1,0 +1,120 @@
+"""The ``agentflow`` command: the local stack, the demo, and API keys of a deployed stack."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+
+def _api_key(value: str) -> tuple[str, str]:
+    tenant, separator, key = value.partition(":")
+    if not separator or not tenant or not key:
+        raise argparse.ArgumentTypeError(f"expected TENANT:KEY, got {value!r}")
+    return tenant, key
+
+
+def _local(args: argparse.Namespace) -> int:
+    from agentflow.local.gateway import Gateway, GatewayServer
+    from agentflow.local.stack import DEFAULT_API_KEY, DEFAULT_TENANT, LocalStack
+
+    pairs = args.api_key or [(DEFAULT_TENANT, DEFAULT_API_KEY)]
+    data_dir = Path(args.data_dir)
+    stack = LocalStack(
+        data_dir=data_dir,
+        api_keys={key: tenant for tenant, key in pairs},
+        sandbox_latency_ms=args.sandbox_latency_ms,
+        host=args.host,
+    ).start()
+    try:
+        server = GatewayServer(Gateway(stack.template, stack.lambdas), host=args.host, port=args.port).start()
+    except OSError as error:
+        stack.stop()
+        print(f"agentflow local: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+        return 2
+    print(f"AgentFlow local stack at {server.url}  (Swagger UI: {server.url}/docs)")
+    for tenant, key in pairs:
+        print(f"  tenant {tenant!r}: Authorization: Bearer {key}")
+    print(f"  data: {data_dir.resolve()}   Ctrl-C stops")
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nStopping…")
+        server.stop()
+        stack.stop()
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from agentflow.local.demo import run_demo
+
+    return run_demo(Path(args.data_dir) if args.data_dir else None, args.sandbox_latency_ms)
+
+
+def _create_api_key(args: argparse.Namespace) -> int:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from agentflow.store.apikeys import ApiKeyRepository
+
+    try:
+        cloudformation = boto3.client("cloudformation", region_name=args.region)
+        stack = cloudformation.describe_stacks(StackName=args.stack_name)["Stacks"][0]
+        outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+        table = outputs["ApiKeysTableName"]
+        api_key = ApiKeyRepository(table=table).create(args.tenant, name=args.name)
+    except KeyError:
+        print(f"Stack {args.stack_name!r} has no ApiKeysTableName output; is it an AgentFlow stack?", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as error:
+        print(f"Could not create the key: {error}", file=sys.stderr)
+        return 1
+    print(f"API key for tenant {args.tenant!r} (shown once; only its hash is stored):")
+    print(api_key)
+    if "ApiUrl" in outputs:
+        print(f"Try: curl -H 'Authorization: Bearer {api_key}' {outputs['ApiUrl']}/api/v1/agents/types")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="agentflow", description="Multi-agent workflows on AWS serverless.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    local = commands.add_parser("local", help="run the API on a local stack (moto; no AWS account)")
+    local.add_argument("--host", default="127.0.0.1")
+    local.add_argument("--port", type=int, default=8000)
+    local.add_argument("--api-key", action="append", type=_api_key, metavar="TENANT:KEY",
+                       help="may repeat; default: tenant 'default' with key 'dev-local-key'")
+    local.add_argument("--data-dir", default=".local-data", help="sandbox outbox and local state")
+    local.add_argument("--sandbox-latency-ms", type=int, default=0, help="delay every sandbox connector call")
+    local.set_defaults(run=_local)
+
+    demo = commands.add_parser("demo", help="run the Sales Outreach workflow end to end locally")
+    demo.add_argument("--data-dir", default=None)
+    demo.add_argument("--sandbox-latency-ms", type=int, default=0)
+    demo.set_defaults(run=_demo)
+
+    keys = commands.add_parser("api-keys", help="manage API keys of a deployed stack")
+    key_commands = keys.add_subparsers(dest="key_command", required=True)
+    create = key_commands.add_parser("create", help="create a key for a tenant and print it once")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--stack-name", default="agentflow")
+    create.add_argument("--region", default=None)
+    create.add_argument("--name", default="", help="a label for the key")
+    create.set_defaults(run=_create_api_key)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

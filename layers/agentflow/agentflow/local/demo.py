@@ -1,0 +1,52 @@
+"""``agentflow demo``: the reference Sales Outreach workflow, end to end on the local stack."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from agentflow.client import AgentFlowClient, ApiError
+from agentflow.local.gateway import Gateway, GatewayServer
+from agentflow.local.report import execution_report
+from agentflow.local.stack import DEFAULT_API_KEY, LocalStack, project_root
+
+DEMO_INPUT = "Find Q4 deals over $100K and send check-in emails"
+
+
+def run_demo(data_dir: Path | None = None, sandbox_latency_ms: int = 0, out=sys.stdout) -> int:  # type: ignore[no-untyped-def]
+    """Run the demo and print its report; 0 only when the execution completed."""
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="agentflow-demo-"))
+    function_log = data_dir / "functions.log"
+    definition = json.loads((project_root() / "examples" / "sales_outreach.json").read_text())
+    print("AgentFlow demo: the Sales Outreach workflow on the local stack (moto, no AWS account)", file=out)
+    clock = time.perf_counter()
+    with LocalStack(data_dir=data_dir, sandbox_latency_ms=sandbox_latency_ms, function_log=function_log) as stack:
+        server = GatewayServer(Gateway(stack.template, stack.lambdas), port=0).start()
+        client = AgentFlowClient(server.url, DEFAULT_API_KEY)
+        try:
+            print(f"  stack ready in {time.perf_counter() - clock:.1f} s; API {server.url}", file=out)
+            # EMF metric lines go to stdout in Lambda; keep them with the function logs here.
+            with function_log.open("a") as sink, contextlib.redirect_stdout(sink):
+                workflow = client.create_workflow(definition)
+                started = client.start_execution(workflow["id"], DEMO_INPUT)
+                execution = client.wait(started["id"])
+                timeline = client.timeline(started["id"])
+                logs = client.logs(started["id"])
+        except ApiError as error:
+            print(f"The API refused the demo: {error}", file=out)
+            return 1
+        finally:
+            client.close()
+            server.stop()
+    print(f"  workflow {workflow['id']} (version {workflow['version']}): "
+          + " → ".join(workflow["execution_order"]), file=out)
+    print(f"  execution {execution['id']} with input {DEMO_INPUT!r}", file=out)
+    print("", file=out)
+    print(execution_report(execution, timeline, logs), file=out)
+    print("", file=out)
+    print(f"Function logs (Powertools JSON, EMF metrics): {function_log}", file=out)
+    return 0 if execution["status"] == "completed" else 1

@@ -1,0 +1,81 @@
+"""Shared test helpers: workflow definitions and API calls through the local gateway."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE_INPUT = "Find Q4 deals over $100K and send check-in emails"
+
+
+def reference_workflow() -> dict[str, Any]:
+    return json.loads((ROOT / "examples" / "sales_outreach.json").read_text())
+
+
+def sales(node_id: str, **config: Any) -> dict[str, Any]:
+    base = {"stage": "Negotiation", "min_amount": 100000, "close_quarter": "Q4"}
+    return {"id": node_id, "type": "sales_intelligence", "config": {**base, **config}}
+
+
+def email(node_id: str, **config: Any) -> dict[str, Any]:
+    return {"id": node_id, "type": "email_outreach", "config": {"max_emails": 2, **config}}
+
+
+def workflow(name: str, agents: list[dict[str, Any]], edges: list[tuple[str, str]]) -> dict[str, Any]:
+    return {"name": name, "agents": agents, "edges": [{"source": s, "target": t} for s, t in edges]}
+
+
+def diamond() -> dict[str, Any]:
+    return workflow(
+        "Diamond",
+        [sales("a"), sales("b"), sales("c"), email("d")],
+        [("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")],
+    )
+
+
+def fan_out(width: int = 4) -> dict[str, Any]:
+    branches = [email(f"mail_{index}") for index in range(width)]
+    return workflow("Fan-out", [sales("deals"), *branches], [("deals", b["id"]) for b in branches])
+
+
+def overlaps(first: dict[str, Any], second: dict[str, Any]) -> bool:
+    """Whether two timeline entries ran at the same time."""
+    return first["started_at"] < second["completed_at"] and second["started_at"] < first["completed_at"]
+
+
+class GatewayApi:
+    """Calls the API through the local gateway in-process (authorizer, then API handler): no sockets."""
+
+    def __init__(self, gateway: Any, api_key: str | None) -> None:
+        self.gateway = gateway
+        self.api_key = api_key
+
+    def call(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: bytes | None = None
+    ) -> tuple[int, Any]:
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        if self.api_key:
+            all_headers["Authorization"] = f"Bearer {self.api_key}"
+        payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
+        response = self.gateway.handle(method, path, all_headers, payload)
+        text = response.get("body") or ""
+        return int(response["statusCode"]), json.loads(text) if text else None
+
+    def get(self, path: str) -> tuple[int, Any]:
+        return self.call("GET", path)
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> tuple[int, Any]:
+        return self.call("POST", path, body, **kwargs)
+
+    def wait(self, execution_id: str, timeout: float = 60.0) -> dict[str, Any]:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            status, execution = self.get(f"/api/v1/executions/{execution_id}")
+            assert status == 200, execution
+            if execution["status"] not in ("pending", "running") or time.monotonic() > deadline:
+                return execution
+            time.sleep(0.1)
