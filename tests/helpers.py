@@ -79,3 +79,33 @@ class GatewayApi:
             if execution["status"] not in ("pending", "running") or time.monotonic() > deadline:
                 return execution
             time.sleep(0.1)
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A real event fixture (from `sam local generate-event`) under tests/events/."""
+    return json.loads((ROOT / "tests" / "events" / f"{name}.json").read_text())
+
+
+def proxy_event(
+    method: str, path: str, body: Any = None, tenant_id: str | None = "tenant-a", query: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event for ``method path`` as the authorizer passed it."""
+    event = load_event("apigateway_aws_proxy")
+    event.update(
+        httpMethod=method,
+        path=path,
+        body=body if isinstance(body, str) or body is None else json.dumps(body),
+        isBase64Encoded=False,
+        queryStringParameters=query,
+        multiValueQueryStringParameters={key: [value] for key, value in (query or {}).items()} or None,
+    )
+    event["headers"] = {"Content-Type": "application/json"}
+    event["multiValueHeaders"] = {"Content-Type": ["application/json"]}
+    event["requestContext"] = {**event["requestContext"], "authorizer": {"tenant_id": tenant_id} if tenant_id else None}
+    return event
+
+
+def lambda_context(name: str = "test-function") -> Any:
+    from agentflow.local.runtime import LambdaContext
+
+    return LambdaContext(function_name=name, invoked_function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}")

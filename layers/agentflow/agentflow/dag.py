@@ -105,7 +105,7 @@ def validate_workflow(definition: WorkflowDefinition, registry: AgentRegistry) -
     try:
         return execution_order(definition)
     except graphlib.CycleError as error:
-        cycle = list(reversed(error.args[1]))
+        cycle = list(error.args[1])  # graphlib lists it along the edges, first node repeated last
         path = " → ".join(cycle)
         raise InvalidInputError(
             f"The workflow has a cycle: {path}.", details=[{"cycle": cycle[:-1]}]

@@ -15,7 +15,7 @@ from agentflow.agents.base import AgentContext
 from agentflow.connectors.factory import ConnectorFactory
 from agentflow.dag import parents_of
 from agentflow.errors import AgentError, AgentFlowError, TransientAgentError
-from agentflow.models import AgentRunStatus, ExecutionError, isoformat, utcnow
+from agentflow.models import AgentRun, AgentRunStatus, ExecutionError, isoformat, utcnow
 from agentflow.observability import ExecutionLog, emit_agent_metrics, logger
 from agentflow.registry import REGISTRY, AgentRegistry
 from agentflow.settings import get_settings
@@ -79,9 +79,16 @@ class AgentRunner:
             raise AgentError(f"This function runs '{settings.agent_type}' agents, not '{node.type}'.")
 
         log = ExecutionLog(task.tenant_id, task.execution_id, task.workflow_id, component=node.type, agent_id=node.id)
-        started = utcnow()
         clock = time.perf_counter()
-        self.runs.start(task.tenant_id, task.execution_id, node.id, node.type, isoformat(started))
+        # A retry keeps the first attempt's start, so the timeline shows the whole time spent.
+        run = AgentRun(
+            agent_id=node.id,
+            agent_type=node.type,
+            status=AgentRunStatus.RUNNING,
+            started_at=existing.started_at if existing else isoformat(utcnow()),
+            attempts=(existing.attempts if existing else 0) + 1,
+        )
+        self.runs.save(task.tenant_id, task.execution_id, run)
         log.info(f"Agent {node.id} ({node.type}) started")
         ctx = AgentContext(
             tenant_id=task.tenant_id,
@@ -107,15 +114,16 @@ class AgentRunner:
         except Exception as error:
             transient = isinstance(error, TransientAgentError)
             message = error.message if isinstance(error, AgentFlowError) else f"{type(error).__name__}: {error}"
-            self.runs.fail(
-                task.tenant_id,
-                task.execution_id,
-                node.id,
-                error=ExecutionError(agent_id=node.id, type=type(error).__name__, message=message),
-                completed_at=isoformat(utcnow()),
-                duration_ms=elapsed_ms(),
-                final=not transient,
+            failed = run.model_copy(
+                update={
+                    # A transient error leaves the run open for the state machine's retry.
+                    "status": AgentRunStatus.RUNNING if transient else AgentRunStatus.FAILED,
+                    "error": ExecutionError(agent_id=node.id, type=type(error).__name__, message=message),
+                    "completed_at": isoformat(utcnow()),
+                    "duration_ms": elapsed_ms(),
+                }
             )
+            self.runs.save(task.tenant_id, task.execution_id, failed)
             if transient:
                 log.warning(f"Agent {node.id} hit a transient error and will be retried: {message}")
             else:
@@ -125,17 +133,19 @@ class AgentRunner:
 
         duration = elapsed_ms()
         usage = ctx.usage
-        self.runs.complete(
-            task.tenant_id,
-            task.execution_id,
-            node.id,
-            output=result.model_dump(mode="json"),
-            completed_at=isoformat(utcnow()),
-            duration_ms=duration,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cost_usd=usage.cost_usd,
+        completed = run.model_copy(
+            update={
+                "status": AgentRunStatus.COMPLETED,
+                "completed_at": isoformat(utcnow()),
+                "duration_ms": duration,
+                "input_tokens": usage.input_tokens,
+                "output_tokens": usage.output_tokens,
+                "tokens": usage.tokens,
+                "cost_usd": usage.cost_usd,
+                "output": result.model_dump(mode="json"),
+            }
         )
+        self.runs.save(task.tenant_id, task.execution_id, completed)
         log.info(f"Agent {node.id} completed in {duration} ms ({usage.tokens} tokens, ${usage.cost_usd:.4f})")
         log.flush()
         emit_agent_metrics(node.type, duration, usage.tokens, usage.cost_usd)

@@ -36,7 +36,7 @@ class AgentRunRepository:
             output = self.payloads.get(values.get("output_inline"), values.get("output_ref"))
         return AgentRun(
             agent_id=values["node_id"],
-            agent_type=values["agent_type"],
+            agent_type=values.get("agent_type", ""),
             status=values["status"],
             started_at=values.get("started_at"),
             completed_at=values.get("completed_at"),
@@ -68,88 +68,19 @@ class AgentRunRepository:
         runs = [self._run(item, with_output) for page in pages for item in page.get("Items", [])]
         return sorted(runs, key=lambda run: (run.started_at is None, run.started_at or "", run.agent_id))
 
-    def start(self, tenant_id: str, execution_id: str, node_id: str, agent_type: str, started_at: str) -> None:
-        """Mark a run as running; the first attempt's start time is kept across retries."""
-        self.db.update_item(
-            TableName=self.table,
-            Key=self._key(tenant_id, execution_id, node_id),
-            UpdateExpression=(
-                "SET #status = :running, agent_type = :type, started_at = if_not_exists(started_at, :now) "
-                "REMOVE #error ADD attempts :one"
-            ),
-            ExpressionAttributeNames={"#status": "status", "#error": "error"},
-            ExpressionAttributeValues=to_item(
-                {":running": AgentRunStatus.RUNNING.value, ":type": agent_type, ":now": started_at, ":one": 1}
-            ),
-        )
+    def save(self, tenant_id: str, execution_id: str, run: AgentRun) -> None:
+        """Write the run's whole item in one put, so a reader never sees half an update.
 
-    def complete(
-        self,
-        tenant_id: str,
-        execution_id: str,
-        node_id: str,
-        *,
-        output: Any,
-        completed_at: str,
-        duration_ms: int,
-        input_tokens: int,
-        output_tokens: int,
-        cost_usd: float,
-    ) -> None:
-        inline, ref = self.payloads.put(f"results/{tenant_id}/{execution_id}/{node_id}.json", output)
-        values = {
-            ":completed": AgentRunStatus.COMPLETED.value,
-            ":at": completed_at,
-            ":ms": duration_ms,
-            ":in": input_tokens,
-            ":out": output_tokens,
-            ":cost": cost_usd,
-        }
-        update = (
-            "SET #status = :completed, completed_at = :at, duration_ms = :ms, input_tokens = :in, "
-            "output_tokens = :out, cost_usd = :cost"
-        )
-        if inline is not None:
-            update += ", output_inline = :inline"
-            values[":inline"] = inline
-        else:
-            update += ", output_ref = :ref"
-            values[":ref"] = ref
-        self.db.update_item(
-            TableName=self.table,
-            Key=self._key(tenant_id, execution_id, node_id),
-            UpdateExpression=update,
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=to_item(values),
-        )
-
-    def fail(
-        self,
-        tenant_id: str,
-        execution_id: str,
-        node_id: str,
-        *,
-        error: ExecutionError,
-        completed_at: str,
-        duration_ms: int,
-        final: bool,
-    ) -> None:
-        """Record an attempt's error; ``final`` marks the run failed (else it stays running for a retry)."""
-        status = AgentRunStatus.FAILED if final else AgentRunStatus.RUNNING
-        self.db.update_item(
-            TableName=self.table,
-            Key=self._key(tenant_id, execution_id, node_id),
-            UpdateExpression="SET #status = :status, #error = :error, completed_at = :at, duration_ms = :ms",
-            ExpressionAttributeNames={"#status": "status", "#error": "error"},
-            ExpressionAttributeValues=to_item(
-                {
-                    ":status": status.value,
-                    ":error": error.model_dump_json(),
-                    ":at": completed_at,
-                    ":ms": duration_ms,
-                }
-            ),
-        )
+        A completed run's output goes inline, or to S3 when it outgrows a DynamoDB item.
+        """
+        values = run.model_dump(mode="json", exclude={"agent_id", "output", "error", "tokens"})
+        values |= {"run_key": _run_key(tenant_id, execution_id), "node_id": run.agent_id}
+        if run.error is not None:
+            values["error"] = run.error.model_dump_json()
+        if run.status == AgentRunStatus.COMPLETED:
+            inline, ref = self.payloads.put(f"results/{tenant_id}/{execution_id}/{run.agent_id}.json", run.output)
+            values["output_inline"], values["output_ref"] = inline, ref
+        self.db.put_item(TableName=self.table, Item=to_item(values))
 
     def mark_unfinished(self, tenant_id: str, execution_id: str, node_ids: list[str], status: AgentRunStatus) -> None:
         """Close runs that never finished (their execution stopped) with ``status``."""
