@@ -53,7 +53,12 @@ class GatewayApi:
         self.api_key = api_key
 
     def call(
-        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: bytes | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
     ) -> tuple[int, Any]:
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         if self.api_key:
@@ -87,7 +92,11 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 def proxy_event(
-    method: str, path: str, body: Any = None, tenant_id: str | None = "tenant-a", query: dict[str, str] | None = None
+    method: str,
+    path: str,
+    body: Any = None,
+    tenant_id: str | None = "tenant-a",
+    query: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event for ``method path`` as the authorizer passed it."""
     event = load_event("apigateway_aws_proxy")
@@ -101,11 +110,16 @@ def proxy_event(
     )
     event["headers"] = {"Content-Type": "application/json"}
     event["multiValueHeaders"] = {"Content-Type": ["application/json"]}
-    event["requestContext"] = {**event["requestContext"], "authorizer": {"tenant_id": tenant_id} if tenant_id else None}
+    event["requestContext"] = {
+        **event["requestContext"],
+        "authorizer": {"tenant_id": tenant_id} if tenant_id else None,
+    }
     return event
 
 
 def lambda_context(name: str = "test-function") -> Any:
     from agentflow.local.runtime import LambdaContext
 
-    return LambdaContext(function_name=name, invoked_function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}")
+    return LambdaContext(
+        function_name=name, invoked_function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+    )

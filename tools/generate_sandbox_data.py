@@ -338,7 +338,7 @@ class Generator:
         }
 
     def reference_matches(self) -> list[dict[str, Any]]:
-        """The 20 deals the reference workflow must find, boundaries included (Oct 1; Dec 31); every amount is strictly over 100,000."""
+        """The 20 deals the reference workflow must find: Oct 1 and Dec 31 included, amounts over 100,000."""
         amounts = [
             101_000, 112_500, 118_000, 125_000, 137_500, 145_000, 160_000, 175_000, 189_500, 210_000,
             225_000, 248_000, 265_000, 290_000, 320_000, 355_000, 410_000, 475_000, 560_000, 685_000,

@@ -9,12 +9,12 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from api_routes import agents, executions, workflows
-from api_routes.common import JSON
 
 from agentflow import __version__
 from agentflow.errors import AgentFlowError
 from agentflow.observability import logger, tracer
+from api_routes import agents, executions, workflows
+from api_routes.common import JSON
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1024 * 1024
@@ -74,7 +74,9 @@ def invalid_request(error: RequestValidationError) -> Response[Any]:
         elif item.get("type") == "extra_forbidden":
             message = "is not a known field"
         problems.append(f"{where}: {message}" if where else message)
-    return error_response(422, "validation_error", (problems[0] if problems else "Invalid request") + ".", problems)
+    return error_response(
+        422, "validation_error", (problems[0] if problems else "Invalid request") + ".", problems
+    )
 
 
 @app.exception_handler(AgentFlowError)
@@ -84,7 +86,9 @@ def domain_error(error: AgentFlowError) -> Response[Any]:
 
 @app.not_found
 def route_not_found(_: Exception) -> Response[Any]:
-    return error_response(404, "not_found", f"No route for {app.current_event.http_method} {app.current_event.path}.")
+    return error_response(
+        404, "not_found", f"No route for {app.current_event.http_method} {app.current_event.path}."
+    )
 
 
 @app.exception_handler(Exception)
@@ -106,7 +110,12 @@ def _too_large(event: dict[str, Any]) -> dict[str, Any] | None:
     if len(event.get("body") or "") <= MAX_BODY_BYTES:
         return None
     body = error_body("payload_too_large", f"The request body exceeds {MAX_BODY_BYTES:,} bytes.")
-    return {"statusCode": 413, "headers": {"Content-Type": JSON}, "body": json.dumps(body), "isBase64Encoded": False}
+    return {
+        "statusCode": 413,
+        "headers": {"Content-Type": JSON},
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
 
 
 @logger.inject_lambda_context(clear_state=True, correlation_id_path="requestContext.requestId")

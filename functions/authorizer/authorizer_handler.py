@@ -29,12 +29,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     tenant_id = repository().tenant_of(api_key.strip()) if scheme.lower() == "bearer" and api_key else None
     if tenant_id is None:
         logger.info("Rejected a request with a missing or unknown API key")
-        raise Exception("Unauthorized")  # API Gateway's documented way to answer 401  # noqa: TRY002
+        raise Exception("Unauthorized")  # API Gateway's documented way to answer 401
     return {
         "principalId": tenant_id,
         "policyDocument": {
             "Version": "2012-10-17",
-            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": _api_wide(event["methodArn"])}],
+            "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": _api_wide(event["methodArn"])}
+            ],
         },
         "context": {"tenant_id": tenant_id},
     }

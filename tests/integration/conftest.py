@@ -17,7 +17,9 @@ KEYS = {"key-tenant-a": "tenant-a", "key-tenant-b": "tenant-b"}
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     data_dir: Path = tmp_path_factory.mktemp("stack")
-    with LocalStack(data_dir=data_dir, api_keys=KEYS, mode="inprocess", function_log=data_dir / "functions.log") as s:
+    with LocalStack(
+        data_dir=data_dir, api_keys=KEYS, mode="inprocess", function_log=data_dir / "functions.log"
+    ) as s:
         yield s
 
 

@@ -39,7 +39,16 @@ def test_reference_workflow_completes_with_20_deals_and_20_emails(reference_run:
     assert len(deals) == 20
     assert all(deal["stage"].startswith("Negotiation") and deal["amount"] > 100_000 for deal in deals)
     assert all(deal["close_date"][5:7] in ("10", "11", "12") for deal in deals)
-    assert {"id", "name", "account_name", "amount", "stage", "close_date", "owner_name", "owner_email"} <= set(deals[0])
+    assert {
+        "id",
+        "name",
+        "account_name",
+        "amount",
+        "stage",
+        "close_date",
+        "owner_name",
+        "owner_email",
+    } <= set(deals[0])
     assert reference_run["output"] == email_run["output"]
     assert reference_run["output"]["emails_sent"] == 20
 
@@ -54,7 +63,11 @@ def test_each_email_is_personalised_from_its_deal(reference_run: dict) -> None:
         assert deal["owner_name"].split()[0] in message["body"]
         assert deal["account_name"] in message["body"]
         assert f"${deal['amount']:,.0f}" in message["body"]
-        assert re.search(r"(January|February|March|April|May|June|July|August|September|October|November|December) \d+, \d{4}", message["body"])
+        assert re.search(
+            r"(January|February|March|April|May|June|July|August|September|October|November|December)"
+            r" \d+, \d{4}",
+            message["body"],
+        )
 
 
 def test_metrics_per_agent_and_total(reference_run: dict) -> None:
@@ -71,12 +84,20 @@ def test_logs_tell_the_story_in_order(api: GatewayApi, reference_run: dict) -> N
     status, body = api.get(f"/api/v1/executions/{reference_run['id']}/logs")
     assert status == 200
     messages = [entry["message"] for entry in body["logs"]]
-    expected = ["started (version", "Execution order determined", "Agent sales_agent_1 (sales_intelligence) started",
-                "Agent sales_agent_1 completed", "Agent email_agent_1 (email_outreach) started",
-                "Agent email_agent_1 completed", "Workflow completed"]
+    expected = [
+        "started (version",
+        "Execution order determined",
+        "Agent sales_agent_1 (sales_intelligence) started",
+        "Agent sales_agent_1 completed",
+        "Agent email_agent_1 (email_outreach) started",
+        "Agent email_agent_1 completed",
+        "Workflow completed",
+    ]
     positions = [next(i for i, m in enumerate(messages) if fragment in m) for fragment in expected]
     assert positions == sorted(positions)
-    assert [entry["timestamp"] for entry in body["logs"]] == sorted(entry["timestamp"] for entry in body["logs"])
+    assert [entry["timestamp"] for entry in body["logs"]] == sorted(
+        entry["timestamp"] for entry in body["logs"]
+    )
 
 
 def test_logs_filter_by_level_and_agent(api: GatewayApi, reference_run: dict) -> None:
@@ -102,7 +123,9 @@ def test_idempotency_key_returns_the_same_execution(api: GatewayApi) -> None:
     first_status, first = api.post("/api/v1/executions", body, headers={"Idempotency-Key": "abc-123"})
     again_status, again = api.post("/api/v1/executions", body, headers={"Idempotency-Key": "abc-123"})
     assert (first_status, again_status) == (202, 200) and first["id"] == again["id"]
-    other = api.post("/api/v1/executions", {**body, "input": "something else"}, headers={"Idempotency-Key": "abc-123"})
+    other = api.post(
+        "/api/v1/executions", {**body, "input": "something else"}, headers={"Idempotency-Key": "abc-123"}
+    )
     assert other[0] == 409
     api.wait(first["id"])
     listed = api.get(f"/api/v1/executions?workflow_id={workflow_id}")[1]["executions"]
@@ -115,7 +138,9 @@ def test_unknown_or_foreign_workflow_is_404(api: GatewayApi, other_tenant: Gatew
     assert other_tenant.post("/api/v1/executions", {"workflow_id": workflow_id, "input": None})[0] == 404
 
 
-def test_foreign_execution_is_404_everywhere(api: GatewayApi, other_tenant: GatewayApi, reference_run: dict) -> None:
+def test_foreign_execution_is_404_everywhere(
+    api: GatewayApi, other_tenant: GatewayApi, reference_run: dict
+) -> None:
     execution_id = reference_run["id"]
     for suffix in ("", "/logs", "/timeline"):
         assert other_tenant.get(f"/api/v1/executions/{execution_id}{suffix}")[0] == 404
@@ -158,8 +183,13 @@ def test_list_is_newest_first_and_filters_by_status(api: GatewayApi) -> None:
 
 def test_agent_with_a_stored_result_does_not_run_again(stack, reference_run: dict) -> None:
     # Given the reference run's completed email agent, When Step Functions delivers its task again
-    task = {"tenant_id": "tenant-a", "execution_id": reference_run["id"], "workflow_id": reference_run["workflow_id"],
-            "workflow_version": 1, "node_id": "email_agent_1"}
+    task = {
+        "tenant_id": "tenant-a",
+        "execution_id": reference_run["id"],
+        "workflow_id": reference_run["workflow_id"],
+        "workflow_version": 1,
+        "node_id": "email_agent_1",
+    }
     outbox = stack.data_dir / "sandbox" / "outbox" / "outlook.jsonl"
     sent_before = outbox.read_text().count("\n")
     result = stack.lambdas.call("EmailOutreachAgentFunction", task)
@@ -176,10 +206,14 @@ def test_large_outputs_go_to_s3_and_read_back(stack) -> None:
     big = {"rows": ["x" * 1000] * 600}  # ~600 KB: beyond one DynamoDB item
     with function_environment(env):
         runs = AgentRunRepository()
-        run = AgentRun(agent_id="node", agent_type="sales_intelligence", status=AgentRunStatus.COMPLETED, output=big)
+        run = AgentRun(
+            agent_id="node", agent_type="sales_intelligence", status=AgentRunStatus.COMPLETED, output=big
+        )
         runs.save("tenant-a", "exec_big", run)
         assert runs.get("tenant-a", "exec_big", "node").output == big
-    keys = stack.client("s3").list_objects_v2(Bucket=stack.template.buckets()[0], Prefix="results/tenant-a/exec_big/")
+    keys = stack.client("s3").list_objects_v2(
+        Bucket=stack.template.buckets()[0], Prefix="results/tenant-a/exec_big/"
+    )
     assert keys["KeyCount"] == 1
 
 
@@ -189,12 +223,27 @@ def test_status_change_event_marks_an_aborted_execution_cancelled(stack) -> None
     env = stack.lambdas.environment(stack.template.functions()["StatusFunction"])
     with function_environment(env):
         ExecutionRepository().create(
-            ExecutionRecord(tenant_id="tenant-a", id="exec_aborted", workflow_id="wf_x", workflow_version=1,
-                            status=ExecutionStatus.RUNNING, created_at="2026-01-01T00:00:00.000Z"),
-            None, "", 0,
+            ExecutionRecord(
+                tenant_id="tenant-a",
+                id="exec_aborted",
+                workflow_id="wf_x",
+                workflow_version=1,
+                status=ExecutionStatus.RUNNING,
+                created_at="2026-01-01T00:00:00.000Z",
+            ),
+            None,
+            "",
+            0,
         )
-    event = {"source": "aws.states", "detail-type": "Step Functions Execution Status Change",
-             "detail": {"name": "exec_aborted", "status": "ABORTED", "input": json.dumps({"tenant_id": "tenant-a"})}}
+    event = {
+        "source": "aws.states",
+        "detail-type": "Step Functions Execution Status Change",
+        "detail": {
+            "name": "exec_aborted",
+            "status": "ABORTED",
+            "input": json.dumps({"tenant_id": "tenant-a"}),
+        },
+    }
     result = stack.lambdas.call("StatusFunction", event)
     assert result["changed"] is True
     with function_environment(env):
@@ -209,16 +258,32 @@ def test_read_reconciles_with_step_functions(stack, api: GatewayApi) -> None:
     from agentflow.store.executions import ExecutionRecord, ExecutionRepository
 
     sfn = stack.client("stepfunctions")
-    role = stack.client("iam").get_role(RoleName=stack.template.physical_name("StateMachineRole"))["Role"]["Arn"]
-    machine = sfn.create_state_machine(name="agentflow-local-reconcile", roleArn=role,
-                                       definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}))
-    arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name="exec_reconcile")["executionArn"]
+    role = stack.client("iam").get_role(RoleName=stack.template.physical_name("StateMachineRole"))["Role"][
+        "Arn"
+    ]
+    machine = sfn.create_state_machine(
+        name="agentflow-local-reconcile",
+        roleArn=role,
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+    )
+    arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name="exec_reconcile")[
+        "executionArn"
+    ]
     stack.wait_for_executions()
     with function_environment(stack.lambdas.environment(stack.template.functions()["ApiFunction"])):
         ExecutionRepository().create(
-            ExecutionRecord(tenant_id="tenant-a", id="exec_reconcile", workflow_id="wf_x", workflow_version=1,
-                            status=ExecutionStatus.RUNNING, execution_arn=arn, created_at="2026-01-01T00:00:00.000Z"),
-            None, "", 0,
+            ExecutionRecord(
+                tenant_id="tenant-a",
+                id="exec_reconcile",
+                workflow_id="wf_x",
+                workflow_version=1,
+                status=ExecutionStatus.RUNNING,
+                execution_arn=arn,
+                created_at="2026-01-01T00:00:00.000Z",
+            ),
+            None,
+            "",
+            0,
         )
     # When it is read, Then it reports what Step Functions knows
     status, body = api.get("/api/v1/executions/exec_reconcile")

@@ -59,16 +59,23 @@ def test_put_bumps_the_version(api: GatewayApi) -> None:
 def test_put_with_a_stale_version_is_409_and_changes_nothing(api: GatewayApi) -> None:
     body = create(api)
     api.call("PUT", f"/api/v1/workflows/{body['id']}", {**reference_workflow(), "version": 1})
-    status, error = api.call("PUT", f"/api/v1/workflows/{body['id']}", {**reference_workflow(), "name": "Late", "version": 1})
+    status, error = api.call(
+        "PUT", f"/api/v1/workflows/{body['id']}", {**reference_workflow(), "name": "Late", "version": 1}
+    )
     assert status == 409 and error["error"]["code"] == "conflict"
     assert api.get(f"/api/v1/workflows/{body['id']}")[1]["name"] == reference_workflow()["name"]
 
 
 def test_put_with_an_invalid_dag_is_422_and_keeps_the_old_version(api: GatewayApi) -> None:
     body = create(api)
-    cyclic = {**reference_workflow(), "edges": [
-        {"source": "sales_agent_1", "target": "email_agent_1"}, {"source": "email_agent_1", "target": "sales_agent_1"}
-    ], "version": 1}
+    cyclic = {
+        **reference_workflow(),
+        "edges": [
+            {"source": "sales_agent_1", "target": "email_agent_1"},
+            {"source": "email_agent_1", "target": "sales_agent_1"},
+        ],
+        "version": 1,
+    }
     status, error = api.call("PUT", f"/api/v1/workflows/{body['id']}", cyclic)
     assert status == 422 and "cycle" in error["error"]["message"]
     assert api.get(f"/api/v1/workflows/{body['id']}")[1]["version"] == 1

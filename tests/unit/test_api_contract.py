@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import api_handler
-
 from tests.helpers import lambda_context, proxy_event
 
 

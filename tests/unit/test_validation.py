@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -93,10 +95,12 @@ def test_order_breaks_ties_by_declaration() -> None:
 def graphs_with_a_cycle(draw: st.DrawFn) -> dict:
     size = draw(st.integers(min_value=2, max_value=12))
     ids = [f"n{index}" for index in range(size)]
-    forward = draw(st.sets(st.tuples(st.integers(0, size - 1), st.integers(0, size - 1)).filter(lambda p: p[0] < p[1])))
+    forward = draw(
+        st.sets(st.tuples(st.integers(0, size - 1), st.integers(0, size - 1)).filter(lambda p: p[0] < p[1]))
+    )
     # Close a cycle along a random increasing path, then add one edge back to its start.
     path = sorted(draw(st.sets(st.integers(0, size - 1), min_size=2, max_size=size)))
-    edges = set(forward) | set(zip(path, path[1:], strict=False)) | {(path[-1], path[0])}
+    edges = set(forward) | set(itertools.pairwise(path)) | {(path[-1], path[0])}
     order = draw(st.permutations(ids))
     return workflow("Cyclic", [sales(node) for node in order], [(ids[s], ids[t]) for s, t in sorted(edges)])
 

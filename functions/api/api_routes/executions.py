@@ -31,7 +31,12 @@ def service() -> ExecutionService:
     return ExecutionService()
 
 
-@router.post("/executions", summary="Start an execution", tags=["Executions"], responses={202: {"description": "Started"}})
+@router.post(
+    "/executions",
+    summary="Start an execution",
+    tags=["Executions"],
+    responses={202: {"description": "Started"}},
+)
 def start_execution(
     request: StartExecutionRequest,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,

@@ -23,7 +23,12 @@ def service() -> WorkflowService:
     return WorkflowService()
 
 
-@router.post("/workflows", summary="Register a workflow", tags=["Workflows"], responses={201: {"description": "Created"}})
+@router.post(
+    "/workflows",
+    summary="Register a workflow",
+    tags=["Workflows"],
+    responses={201: {"description": "Created"}},
+)
 def create_workflow(definition: WorkflowDefinition) -> Response[Workflow]:
     return json_response(service().create(tenant_of(router), definition), 201)
 
@@ -41,12 +46,19 @@ def get_workflow(workflow_id: WorkflowId) -> Workflow:
     return service().get(tenant_of(router), workflow_id)
 
 
-@router.put("/workflows/<workflow_id>", summary="Replace a workflow (send the version you read)", tags=["Workflows"])
+@router.put(
+    "/workflows/<workflow_id>", summary="Replace a workflow (send the version you read)", tags=["Workflows"]
+)
 def update_workflow(workflow_id: WorkflowId, update: WorkflowUpdate) -> Workflow:
     return service().update(tenant_of(router), workflow_id, update)
 
 
-@router.delete("/workflows/<workflow_id>", summary="Delete a workflow", tags=["Workflows"], responses={204: {"description": "Deleted"}})
+@router.delete(
+    "/workflows/<workflow_id>",
+    summary="Delete a workflow",
+    tags=["Workflows"],
+    responses={204: {"description": "Deleted"}},
+)
 def delete_workflow(workflow_id: WorkflowId) -> Response[Any]:
     service().delete(tenant_of(router), workflow_id)
     return Response(status_code=204, body="")

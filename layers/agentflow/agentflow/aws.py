@@ -15,7 +15,8 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeou
 
 @lru_cache(maxsize=32)
 def _client(service: str, region: str) -> Any:
-    return boto3.session.Session().client(service, region_name=region, config=_CONFIG)
+    session: Any = boto3.session.Session()
+    return session.client(service, region_name=region, config=_CONFIG)
 
 
 def client(service: str) -> Any:

@@ -70,7 +70,10 @@ def _create_api_key(args: argparse.Namespace) -> int:
         table = outputs["ApiKeysTableName"]
         api_key = ApiKeyRepository(table=table).create(args.tenant, name=args.name)
     except KeyError:
-        print(f"Stack {args.stack_name!r} has no ApiKeysTableName output; is it an AgentFlow stack?", file=sys.stderr)
+        print(
+            f"Stack {args.stack_name!r} has no ApiKeysTableName output; is it an AgentFlow stack?",
+            file=sys.stderr,
+        )
         return 1
     except (BotoCoreError, ClientError) as error:
         print(f"Could not create the key: {error}", file=sys.stderr)
@@ -89,8 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     local = commands.add_parser("local", help="run the API on a local stack (moto; no AWS account)")
     local.add_argument("--host", default="127.0.0.1")
     local.add_argument("--port", type=int, default=8000)
-    local.add_argument("--api-key", action="append", type=_api_key, metavar="TENANT:KEY",
-                       help="may repeat; default: tenant 'default' with key 'dev-local-key'")
+    local.add_argument(
+        "--api-key",
+        action="append",
+        type=_api_key,
+        metavar="TENANT:KEY",
+        help="may repeat; default: tenant 'default' with key 'dev-local-key'",
+    )
     local.add_argument("--data-dir", default=".local-data", help="sandbox outbox and local state")
     local.add_argument("--sandbox-latency-ms", type=int, default=0, help="delay every sandbox connector call")
     local.set_defaults(run=_local)

@@ -35,7 +35,9 @@ class AgentFlowClient:
     def create_workflow(self, definition: dict[str, Any]) -> dict[str, Any]:
         return dict(self.request("POST", "/api/v1/workflows/", json=definition))
 
-    def start_execution(self, workflow_id: str, data: Any, idempotency_key: str | None = None) -> dict[str, Any]:
+    def start_execution(
+        self, workflow_id: str, data: Any, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         body = {"workflow_id": workflow_id, "input": data}
         return dict(self.request("POST", "/api/v1/executions/", json=body, headers=headers))

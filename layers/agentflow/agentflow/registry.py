@@ -15,9 +15,9 @@ class AgentRegistry:
         self._agents: dict[str, type[Agent]] = {}
 
     def register(self, agent: type[Agent]) -> None:
-        if agent.type in self._agents:
-            raise ValueError(f"Agent type '{agent.type}' is registered twice.")
-        self._agents[agent.type] = agent
+        if agent.agent_type in self._agents:
+            raise ValueError(f"Agent type '{agent.agent_type}' is registered twice.")
+        self._agents[agent.agent_type] = agent
 
     def find(self, agent_type: str) -> type[Agent] | None:
         return self._agents.get(agent_type)
@@ -35,7 +35,7 @@ class AgentRegistry:
         """Every type with its name, description and config JSON Schema (the agent catalog)."""
         return [
             AgentTypeInfo(
-                type=agent.type,
+                type=agent.agent_type,
                 name=agent.name,
                 description=agent.description,
                 config_schema=agent.config_model.model_json_schema(),

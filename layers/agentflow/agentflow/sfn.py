@@ -89,4 +89,6 @@ class StateMachines:
         )
 
     def stop(self, execution_arn: str) -> None:
-        self.sfn.stop_execution(executionArn=execution_arn, error="Cancelled", cause="Stopped through the API.")
+        self.sfn.stop_execution(
+            executionArn=execution_arn, error="Cancelled", cause="Stopped through the API."
+        )

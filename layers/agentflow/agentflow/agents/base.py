@@ -71,7 +71,7 @@ class Agent(ABC, Generic[ConfigT]):
     failures worth retrying and :class:`~agentflow.errors.AgentError` for the rest.
     """
 
-    type: ClassVar[str]
+    agent_type: ClassVar[str]
     name: ClassVar[str]
     description: ClassVar[str]
     config_model: ClassVar[type[AgentConfig]]

@@ -79,7 +79,9 @@ def deals_from(data: Any) -> list[Opportunity]:
                 return [Opportunity.model_validate(deal) for deal in candidate["deals"]]
             except ValidationError as error:
                 raise AgentError(f"Upstream deals are malformed: {error.errors()[0]['msg']}") from None
-    raise AgentError("email_outreach needs an upstream output with a 'deals' list (e.g. from sales_intelligence).")
+    raise AgentError(
+        "email_outreach needs an upstream output with a 'deals' list (e.g. from sales_intelligence)."
+    )
 
 
 def _fields(deal: Opportunity) -> dict[str, str]:
@@ -104,7 +106,7 @@ def render(deal: Opportunity, config: EmailOutreachConfig) -> tuple[str, str]:
 
 
 class EmailOutreachAgent(Agent[EmailOutreachConfig]):
-    type = "email_outreach"
+    agent_type = "email_outreach"
     name = "Email Outreach"
     description = (
         "Writes one personalized email per upstream deal from a template (check_in, follow_up, "
@@ -116,9 +118,13 @@ class EmailOutreachAgent(Agent[EmailOutreachConfig]):
         deals = deals_from(data)
         chosen, skipped = deals[: config.max_emails], deals[config.max_emails :]
         if skipped:
-            ctx.log.warning(f"{len(deals)} deals upstream; max_emails={config.max_emails} leaves {len(skipped)}")
+            ctx.log.warning(
+                f"{len(deals)} deals upstream; max_emails={config.max_emails} leaves {len(skipped)}"
+            )
         if config.use_rag:
-            ctx.log.warning("use_rag is set; document retrieval is not available yet, so emails carry no citations")
+            ctx.log.warning(
+                "use_rag is set; document retrieval is not available yet, so emails carry no citations"
+            )
         sender = config.from_address or ctx.settings.sender_email
         mail = ctx.connectors.mail(config.connector, config.credentials_secret)
         records = []

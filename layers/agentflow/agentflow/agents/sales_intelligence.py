@@ -46,7 +46,7 @@ def quarter_bounds(quarter: Quarter, year: int) -> tuple[date, date]:
 
 
 class SalesIntelligenceAgent(Agent[SalesIntelligenceConfig]):
-    type = "sales_intelligence"
+    agent_type = "sales_intelligence"
     name = "Sales Intelligence"
     description = (
         "Finds opportunities in a CRM (Salesforce) by stage, minimum amount and close quarter, "
@@ -62,7 +62,9 @@ class SalesIntelligenceAgent(Agent[SalesIntelligenceConfig]):
         filters = query.model_dump(mode="json", exclude_none=True)
         ctx.log.info(f"Querying {config.connector} opportunities with {filters}")
         if config.use_rag:
-            ctx.log.warning("use_rag is set; document retrieval is not available yet, so deals are not enriched")
+            ctx.log.warning(
+                "use_rag is set; document retrieval is not available yet, so deals are not enriched"
+            )
 
         crm = ctx.connectors.crm(config.connector, config.credentials_secret)
         deals = crm.find_opportunities(query)

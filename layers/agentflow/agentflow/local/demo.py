@@ -8,6 +8,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TextIO
 
 from agentflow.client import AgentFlowClient, ApiError
 from agentflow.local.gateway import Gateway, GatewayServer
@@ -17,14 +18,16 @@ from agentflow.local.stack import DEFAULT_API_KEY, LocalStack, project_root
 DEMO_INPUT = "Find Q4 deals over $100K and send check-in emails"
 
 
-def run_demo(data_dir: Path | None = None, sandbox_latency_ms: int = 0, out=sys.stdout) -> int:  # type: ignore[no-untyped-def]
+def run_demo(data_dir: Path | None = None, sandbox_latency_ms: int = 0, out: TextIO = sys.stdout) -> int:
     """Run the demo and print its report; 0 only when the execution completed."""
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="agentflow-demo-"))
     function_log = data_dir / "functions.log"
     definition = json.loads((project_root() / "examples" / "sales_outreach.json").read_text())
     print("AgentFlow demo: the Sales Outreach workflow on the local stack (moto, no AWS account)", file=out)
     clock = time.perf_counter()
-    with LocalStack(data_dir=data_dir, sandbox_latency_ms=sandbox_latency_ms, function_log=function_log) as stack:
+    with LocalStack(
+        data_dir=data_dir, sandbox_latency_ms=sandbox_latency_ms, function_log=function_log
+    ) as stack:
         server = GatewayServer(Gateway(stack.template, stack.lambdas), port=0).start()
         client = AgentFlowClient(server.url, DEFAULT_API_KEY)
         try:
@@ -42,8 +45,11 @@ def run_demo(data_dir: Path | None = None, sandbox_latency_ms: int = 0, out=sys.
         finally:
             client.close()
             server.stop()
-    print(f"  workflow {workflow['id']} (version {workflow['version']}): "
-          + " → ".join(workflow["execution_order"]), file=out)
+    print(
+        f"  workflow {workflow['id']} (version {workflow['version']}): "
+        + " → ".join(workflow["execution_order"]),
+        file=out,
+    )
     print(f"  execution {execution['id']} with input {DEMO_INPUT!r}", file=out)
     print("", file=out)
     print(execution_report(execution, timeline, logs), file=out)

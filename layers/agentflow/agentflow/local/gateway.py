@@ -136,7 +136,10 @@ def _request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             response = gateway.handle(self.command, self.path, dict(self.headers.items()), body)
             payload = response.get("body") or ""
-            data = base64.b64decode(payload) if response.get("isBase64Encoded") else str(payload).encode()
+            if isinstance(payload, bytes):
+                data = payload
+            else:
+                data = base64.b64decode(payload) if response.get("isBase64Encoded") else str(payload).encode()
             self.send_response(int(response.get("statusCode", 200)))
             headers = {**(response.get("headers") or {})}
             for key, values in (response.get("multiValueHeaders") or {}).items():
@@ -148,9 +151,9 @@ def _request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve  # noqa: N815
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet: the API logs requests itself
 
     return Handler
@@ -167,7 +170,7 @@ class GatewayServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> GatewayServer:
         self.thread.start()

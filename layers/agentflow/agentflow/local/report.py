@@ -12,8 +12,11 @@ def _moment(text: str) -> datetime:
 
 def gantt(timeline: list[dict[str, Any]], width: int = 40) -> list[str]:
     """One bar per agent on a shared time axis, so parallel agents show side by side."""
-    spans = [(entry, _moment(entry["started_at"]), _moment(entry["completed_at"]))
-             for entry in timeline if entry.get("started_at") and entry.get("completed_at")]
+    spans = [
+        (entry, _moment(entry["started_at"]), _moment(entry["completed_at"]))
+        for entry in timeline
+        if entry.get("started_at") and entry.get("completed_at")
+    ]
     if not spans:
         return ["  (no agent has run)"]
     start = min(begin for _, begin, _ in spans)
@@ -24,11 +27,16 @@ def gantt(timeline: list[dict[str, Any]], width: int = 40) -> list[str]:
         left = int((begin - start).total_seconds() / total * width)
         length = max(1, round((end - begin).total_seconds() / total * width))
         bar = " " * left + "█" * min(length, width - left)
-        lines.append(f"  {entry['agent_id']:<{name_width}} |{bar:<{width}}| {entry['duration_ms']} ms  {entry['status']}")
+        lines.append(
+            f"  {entry['agent_id']:<{name_width}} |{bar:<{width}}| "
+            f"{entry['duration_ms']} ms  {entry['status']}"
+        )
     return lines
 
 
-def execution_report(execution: dict[str, Any], timeline: list[dict[str, Any]], logs: list[dict[str, Any]]) -> str:
+def execution_report(
+    execution: dict[str, Any], timeline: list[dict[str, Any]], logs: list[dict[str, Any]]
+) -> str:
     lines = [f"Status: {execution['status']}"]
     if execution.get("error"):
         error = execution["error"]
@@ -37,7 +45,11 @@ def execution_report(execution: dict[str, Any], timeline: list[dict[str, Any]], 
         output = run.get("output") or {}
         if "deals" in output:
             deals = output["deals"]
-            lines += ["", f"Deals found by {run['agent_id']}: {len(deals)} (total ${output.get('total_amount', 0):,.0f})"]
+            lines += [
+                "",
+                f"Deals found by {run['agent_id']}: {len(deals)} "
+                f"(total ${output.get('total_amount', 0):,.0f})",
+            ]
             for deal in deals[:5]:
                 lines.append(
                     f"  {deal['name'][:58]:<58} ${deal['amount']:>10,.0f}  closes {deal['close_date']}  "
@@ -47,7 +59,10 @@ def execution_report(execution: dict[str, Any], timeline: list[dict[str, Any]], 
                 lines.append(f"  … and {len(deals) - 5} more")
         if "emails" in output:
             emails = output["emails"]
-            lines += ["", f"Emails sent by {run['agent_id']}: {output['emails_sent']} via {output.get('connector')}"]
+            lines += [
+                "",
+                f"Emails sent by {run['agent_id']}: {output['emails_sent']} via {output.get('connector')}",
+            ]
             for email in emails[:3]:
                 lines += [
                     f"  To: {email['recipient_name']} <{email['recipient']}>   id {email['message_id']}",
@@ -69,7 +84,8 @@ def execution_report(execution: dict[str, Any], timeline: list[dict[str, Any]], 
         if entry["level"] == "DEBUG":
             continue
         lines.append(
-            f"  {entry['timestamp'][11:23]} {entry['level']:<5} {entry['agent_id'] or entry['component']:<16} "
+            f"  {entry['timestamp'][11:23]} {entry['level']:<5} "
+            f"{entry['agent_id'] or entry['component']:<16} "
             f"{entry['message']}"
         )
     return "\n".join(lines)

@@ -102,7 +102,10 @@ class InProcessLambdas:
         worker.join(spec.timeout)
         if worker.is_alive():
             raise FunctionFailedError(
-                {"errorMessage": f"Task timed out after {spec.timeout}.00 seconds", "errorType": "Sandbox.Timedout"}
+                {
+                    "errorMessage": f"Task timed out after {spec.timeout}.00 seconds",
+                    "errorType": "Sandbox.Timedout",
+                }
             )
         if "error" in outcome:
             raise FunctionFailedError(outcome["error"])
@@ -125,13 +128,14 @@ class InProcessLambdas:
         def invoke(function: Any, event: Any = None) -> tuple[str, bool, str]:
             if function.function_name in runtime.by_name:
                 return runtime._invoke_for_moto(function, event)
-            return runtime._original(function, event)  # type: ignore[no-any-return]
+            original: Any = runtime._original
+            return original(function, event)
 
-        LambdaFunction._invoke_lambda = invoke  # type: ignore[method-assign]
+        setattr(LambdaFunction, "_invoke_lambda", invoke)  # noqa: B010 - patching moto on purpose
 
     def uninstall(self) -> None:
         if self._original is not None:
             from moto.awslambda.models import LambdaFunction
 
-            LambdaFunction._invoke_lambda = self._original  # type: ignore[method-assign]
+            setattr(LambdaFunction, "_invoke_lambda", self._original)  # noqa: B010
             self._original = None

@@ -71,7 +71,9 @@ class LocalStack:
         self.mode = mode
         self.host = host
         self.template = StackTemplate.load(self.root / "template.yaml", STACK_NAME, REGION)
-        self.sender_email = sender_email or self.template.parameters.get("SenderEmail", "agentflow@example.com")
+        self.sender_email = sender_email or self.template.parameters.get(
+            "SenderEmail", "agentflow@example.com"
+        )
         overrides = {
             "AWS_REGION": REGION,
             "CONNECTOR_MODE": "sandbox",
@@ -104,8 +106,8 @@ class LocalStack:
         self._set_env(
             {
                 "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's fake credentials
-                "AWS_SESSION_TOKEN": "testing",  # noqa: S105
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_SESSION_TOKEN": "testing",
                 "AWS_DEFAULT_REGION": REGION,
                 "AWS_REGION": REGION,
                 "POWERTOOLS_TRACE_DISABLED": "true",
@@ -130,7 +132,8 @@ class LocalStack:
             from moto import mock_aws
 
             os.environ.pop("AWS_ENDPOINT_URL", None)
-            self._mock = mock_aws(config=SFN_EXECUTION)  # type: ignore[arg-type]
+            config: Any = SFN_EXECUTION
+            self._mock = mock_aws(config=config)
             self._mock.__enter__()
         from agentflow.aws import _client
 
@@ -185,7 +188,8 @@ class LocalStack:
             time.sleep(0.2)
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint)
+        session: Any = boto3.session.Session()
+        return session.client(service, region_name=REGION, endpoint_url=self.endpoint)
 
     def _create_resources(self) -> None:
         dynamodb = self.client("dynamodb")
@@ -209,7 +213,11 @@ class LocalStack:
                 {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
                     ],
                 }
             ),

@@ -63,7 +63,9 @@ class StackTemplate:
     parameters: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path, stack_name: str, region: str, overrides: dict[str, str] | None = None) -> StackTemplate:
+    def load(
+        cls, path: Path, stack_name: str, region: str, overrides: dict[str, str] | None = None
+    ) -> StackTemplate:
         document = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
         parameters = {
             name: str(spec.get("Default", "")) for name, spec in (document.get("Parameters") or {}).items()
@@ -130,7 +132,7 @@ class StackTemplate:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, argument), = value.items()
+            ((key, argument),) = value.items()
             if key == "Ref":
                 return self._ref(argument)
             if key == "Fn::GetAtt":
@@ -225,4 +227,7 @@ class StackTemplate:
         return [self.physical_name(logical_id) for logical_id in self.of_type("AWS::S3::Bucket")]
 
     def roles(self) -> dict[str, dict[str, Any]]:
-        return {logical_id: self.resolve(spec["Properties"]) for logical_id, spec in self.of_type("AWS::IAM::Role").items()}
+        return {
+            logical_id: self.resolve(spec["Properties"])
+            for logical_id, spec in self.of_type("AWS::IAM::Role").items()
+        }

@@ -70,7 +70,9 @@ class AgentRunner:
             logger.info("Result already stored; not running again", extra={"node_id": task.node_id})
             return {"node_id": task.node_id, "status": "completed", "reused": True}
 
-        definition = self.workflows.get_version(task.tenant_id, task.workflow_id, task.workflow_version).workflow
+        definition = self.workflows.get_version(
+            task.tenant_id, task.workflow_id, task.workflow_version
+        ).workflow
         node = next((n for n in definition.agents if n.id == task.node_id), None)
         if node is None:
             raise AgentError(f"Workflow version {task.workflow_version} has no agent '{task.node_id}'.")
@@ -78,7 +80,9 @@ class AgentRunner:
         if settings.agent_type and node.type != settings.agent_type:
             raise AgentError(f"This function runs '{settings.agent_type}' agents, not '{node.type}'.")
 
-        log = ExecutionLog(task.tenant_id, task.execution_id, task.workflow_id, component=node.type, agent_id=node.id)
+        log = ExecutionLog(
+            task.tenant_id, task.execution_id, task.workflow_id, component=node.type, agent_id=node.id
+        )
         clock = time.perf_counter()
         # A retry keeps the first attempt's start, so the timeline shows the whole time spent.
         run = AgentRun(
@@ -108,12 +112,16 @@ class AgentRunner:
             try:
                 config = agent_class.config_model.model_validate(node.config)
             except ValidationError as error:
-                raise AgentError(f"Invalid config for agent '{node.id}': {error.errors()[0]['msg']}") from None
+                raise AgentError(
+                    f"Invalid config for agent '{node.id}': {error.errors()[0]['msg']}"
+                ) from None
             data = self._input_for(task, parents_of(definition)[node.id])
             result = agent_class().run(config, data, ctx)
         except Exception as error:
             transient = isinstance(error, TransientAgentError)
-            message = error.message if isinstance(error, AgentFlowError) else f"{type(error).__name__}: {error}"
+            message = (
+                error.message if isinstance(error, AgentFlowError) else f"{type(error).__name__}: {error}"
+            )
             failed = run.model_copy(
                 update={
                     # A transient error leaves the run open for the state machine's retry.

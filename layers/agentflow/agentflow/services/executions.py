@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from agentflow.dag import children_of
@@ -79,13 +80,18 @@ class ExecutionService:
             state_machine_arn=stored.state_machine_arn,
         )
         saved = self.executions.create(
-            record, idempotency_key, request_fingerprint(request.model_dump(mode="json")), int(now.timestamp())
+            record,
+            idempotency_key,
+            request_fingerprint(request.model_dump(mode="json")),
+            int(now.timestamp()),
         )
         if saved.id != execution_id:
             return self.get(tenant_id, saved.id), False
 
         log = ExecutionLog(tenant_id, execution_id, workflow.id, component="workflow")
-        log.info(f"Workflow '{workflow.name}' started (version {workflow.version}, trigger {record.trigger.type})")
+        log.info(
+            f"Workflow '{workflow.name}' started (version {workflow.version}, trigger {record.trigger.type})"
+        )
         log.info("Execution order determined: " + " → ".join(workflow.execution_order))
         try:
             execution_arn = self.machines.start(
@@ -126,7 +132,8 @@ class ExecutionService:
         record = self.record(tenant_id, execution_id)
         runs = {run.agent_id: run for run in self.runs.list(tenant_id, execution_id)}
         agent_runs = [
-            runs.get(node_id) or AgentRun(agent_id=node_id, agent_type=agent_type, status=AgentRunStatus.PENDING)
+            runs.get(node_id)
+            or AgentRun(agent_id=node_id, agent_type=agent_type, status=AgentRunStatus.PENDING)
             for node_id, agent_type in record.plan
         ]
         agent_runs.sort(key=lambda run: (run.started_at is None, run.started_at or ""))
@@ -175,11 +182,11 @@ class ExecutionService:
 
     def logs(
         self, tenant_id: str, execution_id: str, level: LogLevel | None, agent_id: str | None
-    ) -> list[LogEntry]:
+    ) -> builtins.list[LogEntry]:
         self.executions.get(tenant_id, execution_id)
         return self.logs_repository.list(tenant_id, execution_id, level, agent_id)
 
-    def timeline(self, tenant_id: str, execution_id: str) -> list[TimelineEntry]:
+    def timeline(self, tenant_id: str, execution_id: str) -> builtins.list[TimelineEntry]:
         self.record(tenant_id, execution_id)
         return [
             TimelineEntry(
@@ -197,7 +204,9 @@ class ExecutionService:
         """Stop a running execution (409 when it already ended)."""
         record = self.record(tenant_id, execution_id)
         if record.status.terminal:
-            raise ConflictError(f"Execution '{execution_id}' already ended with status '{record.status.value}'.")
+            raise ConflictError(
+                f"Execution '{execution_id}' already ended with status '{record.status.value}'."
+            )
         if record.execution_arn:
             self.machines.stop(record.execution_arn)
         self.finalizer.finalize(record, ExecutionStatus.CANCELLED)

@@ -83,7 +83,9 @@ class Finalizer:
             self.runs.mark_unfinished(
                 record.tenant_id, record.id, [run.agent_id for run in failed], AgentRunStatus.FAILED
             )
-            still_running = [run.agent_id for run in runs if run.status == AgentRunStatus.RUNNING and run.error is None]
+            still_running = [
+                run.agent_id for run in runs if run.status == AgentRunStatus.RUNNING and run.error is None
+            ]
             self.runs.mark_unfinished(record.tenant_id, record.id, still_running, AgentRunStatus.CANCELLED)
             error = self._error(status, failed, state_error)
             runs = self.runs.list(record.tenant_id, record.id, with_output=False)
@@ -101,7 +103,9 @@ class Finalizer:
             elif error:
                 log.error(f"Workflow {status.value}: {error.message}")
             log.flush()
-            emit_execution_metric(status.value, summary.duration_ms, summary.total_tokens, summary.total_cost_usd)
+            emit_execution_metric(
+                status.value, summary.duration_ms, summary.total_tokens, summary.total_cost_usd
+            )
         return changed
 
     @staticmethod

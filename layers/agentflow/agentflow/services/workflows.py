@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from agentflow.compiler import compile_workflow
@@ -107,7 +108,5 @@ class WorkflowService:
     def delete(self, tenant_id: str, workflow_id: str) -> None:
         stored = self.repository.get(tenant_id, workflow_id)
         self.repository.delete(tenant_id, workflow_id)
-        try:
-            self.machines.delete(stored.state_machine_arn)
-        except self.machines.sfn.exceptions.StateMachineDoesNotExist:
-            pass  # already gone: the goal is reached
+        with contextlib.suppress(self.machines.sfn.exceptions.StateMachineDoesNotExist):
+            self.machines.delete(stored.state_machine_arn)  # already gone is as good as deleted

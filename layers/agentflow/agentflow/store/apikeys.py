@@ -31,7 +31,12 @@ class ApiKeyRepository:
 
     def put(self, tenant_id: str, api_key: str, name: str = "") -> None:
         """Store ``api_key`` (hashed) for ``tenant_id``."""
-        item = {"key_hash": hash_key(api_key), "tenant_id": tenant_id, "name": name, "created_at": isoformat(utcnow())}
+        item = {
+            "key_hash": hash_key(api_key),
+            "tenant_id": tenant_id,
+            "name": name,
+            "created_at": isoformat(utcnow()),
+        }
         self.db.put_item(TableName=self.table, Item=to_item(item))
 
     def create(self, tenant_id: str, name: str = "") -> str:
@@ -41,5 +46,7 @@ class ApiKeyRepository:
         return api_key
 
     def tenant_of(self, api_key: str) -> str | None:
-        item = self.db.get_item(TableName=self.table, Key=to_item({"key_hash": hash_key(api_key)})).get("Item")
+        item = self.db.get_item(TableName=self.table, Key=to_item({"key_hash": hash_key(api_key)})).get(
+            "Item"
+        )
         return from_item(item)["tenant_id"] if item else None

@@ -63,7 +63,9 @@ def decode_token(token: str | None, *, partition_attr: str, partition_value: str
     except (ValueError, binascii.Error):
         key = None
     if not isinstance(key, dict) or key.get(partition_attr, {}).get("S") != partition_value:
-        raise InvalidInputError("next_token is not valid for this listing; pass back the token you were given.")
+        raise InvalidInputError(
+            "next_token is not valid for this listing; pass back the token you were given."
+        )
     return key
 
 

@@ -182,7 +182,11 @@ class ExecutionRepository:
         self._update_if_active(
             tenant_id,
             execution_id,
-            {"status": ExecutionStatus.RUNNING.value, "execution_arn": execution_arn, "started_at": started_at},
+            {
+                "status": ExecutionStatus.RUNNING.value,
+                "execution_arn": execution_arn,
+                "started_at": started_at,
+            },
             only_if_pending=True,
         )
 
@@ -214,9 +218,11 @@ class ExecutionRepository:
             condition = "#status = :pending"
             expression_values[":pending"] = {"S": ExecutionStatus.PENDING.value}
         else:
-            condition = "attribute_exists(sk) AND NOT #status IN (" + ", ".join(
-                f":t{index}" for index in range(len(_TERMINAL))
-            ) + ")"
+            condition = (
+                "attribute_exists(sk) AND NOT #status IN ("
+                + ", ".join(f":t{index}" for index in range(len(_TERMINAL)))
+                + ")"
+            )
             expression_values |= {f":t{index}": {"S": status} for index, status in enumerate(_TERMINAL)}
         names["#status"] = "status"
         try:

@@ -16,7 +16,6 @@ from agentflow.models import LogEntry, LogLevel
 from agentflow.settings import get_settings
 from agentflow.store.dynamo import batch_write, from_item, to_item
 
-
 # Orders lines written by one process within the same microsecond.
 _sequence = itertools.count()
 

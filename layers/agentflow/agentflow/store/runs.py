@@ -6,11 +6,13 @@ parallel agents never write the same item, so no update is lost.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from agentflow.aws import client
-from agentflow.models import AgentRun, AgentRunStatus, ExecutionError
+from agentflow.models import AgentRun, AgentRunStatus
 from agentflow.settings import get_settings
 from agentflow.store.dynamo import from_item, to_item
 from agentflow.store.payloads import PayloadStore
@@ -78,17 +80,22 @@ class AgentRunRepository:
         if run.error is not None:
             values["error"] = run.error.model_dump_json()
         if run.status == AgentRunStatus.COMPLETED:
-            inline, ref = self.payloads.put(f"results/{tenant_id}/{execution_id}/{run.agent_id}.json", run.output)
+            inline, ref = self.payloads.put(
+                f"results/{tenant_id}/{execution_id}/{run.agent_id}.json", run.output
+            )
             values["output_inline"], values["output_ref"] = inline, ref
         self.db.put_item(TableName=self.table, Item=to_item(values))
 
-    def mark_unfinished(self, tenant_id: str, execution_id: str, node_ids: list[str], status: AgentRunStatus) -> None:
+    def mark_unfinished(
+        self, tenant_id: str, execution_id: str, node_ids: Iterable[str], status: AgentRunStatus
+    ) -> None:
         """Close runs that never finished (their execution stopped) with ``status``."""
         for node_id in node_ids:
             self._close(tenant_id, execution_id, node_id, status)
 
     def _close(self, tenant_id: str, execution_id: str, node_id: str, status: AgentRunStatus) -> None:
-        try:
+        # A run that finished meanwhile keeps its own status.
+        with contextlib.suppress(self.db.exceptions.ConditionalCheckFailedException):
             self.db.update_item(
                 TableName=self.table,
                 Key=self._key(tenant_id, execution_id, node_id),
@@ -99,5 +106,3 @@ class AgentRunRepository:
                     {":status": status.value, ":running": AgentRunStatus.RUNNING.value}
                 ),
             )
-        except self.db.exceptions.ConditionalCheckFailedException:
-            pass  # finished meanwhile: its own status stands
