@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+LOCAL_STAMP := $(VENV)/.installed-local
 
 .PHONY: demo local test test-unit lint bench sam-validate sam-build clean
 
@@ -12,17 +13,23 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(LOCAL_STAMP)
+
+# The demo and the local stack need only the runtime and moto, not the test and build tools.
+$(LOCAL_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[local]'
 	touch $@
 
-demo: $(STAMP)
+demo: $(LOCAL_STAMP)
 	$(BIN)/agentflow demo
 
-local: $(STAMP)
+local: $(LOCAL_STAMP)
 	$(BIN)/agentflow local
 
+# The test command CI runs: the whole suite, then the template's lint and a container-free build.
 test: $(STAMP)
 	$(BIN)/pytest -q
-	$(MAKE) --no-print-directory sam-validate
+	$(MAKE) --no-print-directory sam-validate sam-build
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
@@ -32,11 +39,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# sam build without a container needs python3.11 on PATH; the venv provides it.
+SAM := SAM_CLI_TELEMETRY=0 PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam
+
 sam-validate: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam validate --lint --region us-east-1
+	$(SAM) validate --lint --region us-east-1
 
 sam-build: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam build --region us-east-1
+	$(SAM) build --region us-east-1
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

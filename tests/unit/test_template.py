@@ -1,0 +1,73 @@
+"""template.yaml invariants: one least-privilege function per agent type, and what the local stack reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agentflow.local.template import StackTemplate
+from agentflow.registry import REGISTRY
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def template() -> StackTemplate:
+    return StackTemplate.load(ROOT / "template.yaml", "agentflow-test", "us-east-1")
+
+
+def agent_functions(template: StackTemplate) -> dict[str, str]:
+    return {
+        spec.environment["AGENT_TYPE"]: logical_id
+        for logical_id, spec in template.functions().items()
+        if "AGENT_TYPE" in spec.environment
+    }
+
+
+def test_every_agent_type_has_its_own_function(template: StackTemplate) -> None:
+    assert sorted(agent_functions(template)) == sorted(REGISTRY.types())
+
+
+def test_the_compiler_map_points_at_those_functions(template: StackTemplate) -> None:
+    functions = template.functions()
+    api = functions["ApiFunction"].environment
+    mapping = dict(item.split("=", 1) for item in api["AGENT_FUNCTIONS"].split(","))
+    assert mapping == {agent: functions[logical].arn for agent, logical in agent_functions(template).items()}
+    assert api["FINALIZER_FUNCTION_ARN"] == functions["StatusFunction"].arn
+
+
+def test_state_machines_may_invoke_only_agents_and_the_finalizer(template: StackTemplate) -> None:
+    role = template.roles()["StateMachineRole"]
+    statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+    invoke = next(s for s in statements if s["Action"] == "lambda:InvokeFunction")
+    functions = template.functions()
+    allowed = {functions[logical].arn for logical in agent_functions(template).values()} | {
+        functions["StatusFunction"].arn
+    }
+    assert set(invoke["Resource"]) == allowed
+
+
+def test_agent_functions_cannot_touch_api_keys_or_state_machines(template: StackTemplate) -> None:
+    for logical_id in agent_functions(template).values():
+        policies = str(template.resources[logical_id]["Properties"]["Policies"])
+        assert "ApiKeysTable" not in policies and "states:" not in policies
+
+
+def test_functions_run_python_311_with_the_layer(template: StackTemplate) -> None:
+    function_globals = template.document["Globals"]["Function"]
+    assert function_globals["Runtime"] == "python3.11"
+    assert function_globals["Layers"] == [{"Ref": "AgentFlowLayer"}]
+
+
+def test_only_health_docs_and_openapi_skip_the_authorizer(template: StackTemplate) -> None:
+    public = {route.path for route in template.routes() if not route.authorized}
+    assert public == {"/api/v1/health", "/docs", "/api/v1/openapi.json"}
+
+
+def test_every_function_has_a_log_group_with_retention(template: StackTemplate) -> None:
+    groups = template.of_type("AWS::Logs::LogGroup")
+    named = {str(spec["Properties"]["LogGroupName"]) for spec in groups.values()}
+    for logical_id in template.functions():
+        assert any(logical_id in name for name in named), logical_id
+    assert all("RetentionInDays" in spec["Properties"] for spec in groups.values())
