@@ -19,7 +19,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayServer]:
     data_dir = tmp_path_factory.mktemp("e2e")
     keys = {"e2e-key-a": "acme", "e2e-key-b": "globex"}
     with LocalStack(
-        data_dir=data_dir, api_keys=keys, sandbox_latency_ms=LATENCY_MS, function_log=data_dir / "functions.log"
+        data_dir=data_dir,
+        api_keys=keys,
+        sandbox_latency_ms=LATENCY_MS,
+        function_log=data_dir / "functions.log",
     ) as stack:
         gateway_server = GatewayServer(Gateway(stack.template, stack.lambdas), port=0).start()
         yield gateway_server

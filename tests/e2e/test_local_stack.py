@@ -6,7 +6,16 @@ import httpx
 import pytest
 
 from agentflow.client import AgentFlowClient, ApiError
-from tests.helpers import REFERENCE_INPUT, diamond, email, fan_out, overlaps, reference_workflow, sales, workflow
+from tests.helpers import (
+    REFERENCE_INPUT,
+    diamond,
+    email,
+    fan_out,
+    overlaps,
+    reference_workflow,
+    sales,
+    workflow,
+)
 
 pytestmark = pytest.mark.e2e
 

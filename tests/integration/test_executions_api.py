@@ -288,3 +288,30 @@ def test_read_reconciles_with_step_functions(stack, api: GatewayApi) -> None:
     # When it is read, Then it reports what Step Functions knows
     status, body = api.get("/api/v1/executions/exec_reconcile")
     assert status == 200 and body["status"] == "completed"
+
+
+def test_a_transient_agent_error_is_retried_by_the_state_machine(api: GatewayApi, monkeypatch) -> None:
+    # Given a CRM that is busy on the first call only
+    from agentflow.connectors.salesforce import SalesforceSandbox
+    from agentflow.errors import TransientAgentError
+
+    real = SalesforceSandbox.find_opportunities
+    calls: list[int] = []
+
+    def busy_once(self, query):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 1:
+            raise TransientAgentError("salesforce answered 503; try again")
+        return real(self, query)
+
+    monkeypatch.setattr(SalesforceSandbox, "find_opportunities", busy_once)
+    # When the reference workflow runs
+    execution = run(api, create(api, reference_workflow()))
+    # Then Step Functions' Retry ran the agent again and the run completed
+    assert execution["status"] == "completed", execution["error"]
+    sales_run = execution["agent_executions"][0]
+    assert sales_run["attempts"] == 2 and sales_run["error"] is None
+    warnings = api.get(f"/api/v1/executions/{execution['id']}/logs?level=WARN&agent_id=sales_agent_1")[1][
+        "logs"
+    ]
+    assert any("transient" in entry["message"] for entry in warnings)

@@ -68,7 +68,8 @@ def _create_api_key(args: argparse.Namespace) -> int:
         stack = cloudformation.describe_stacks(StackName=args.stack_name)["Stacks"][0]
         outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
         table = outputs["ApiKeysTableName"]
-        api_key = ApiKeyRepository(table=table).create(args.tenant, name=args.name)
+        dynamodb = boto3.client("dynamodb", region_name=cloudformation.meta.region_name)
+        api_key = ApiKeyRepository(table=table, db=dynamodb).create(args.tenant, name=args.name)
     except KeyError:
         print(
             f"Stack {args.stack_name!r} has no ApiKeysTableName output; is it an AgentFlow stack?",

@@ -22,7 +22,7 @@ class SalesIntelligenceConfig(AgentConfig):
     stage: str | None = Field(None, description="Stage name or prefix, e.g. 'Negotiation'.")
     min_amount: float | None = Field(None, ge=0, description="Smallest deal amount to include.")
     close_quarter: Quarter | None = Field(None, description="Calendar quarter of the close date.")
-    fiscal_year: int | None = Field(
+    close_year: int | None = Field(
         None, ge=2000, le=2100, description="Year of close_quarter; defaults to the current year."
     )
     limit: int = Field(200, ge=1, le=2000, description="Most deals to return.")
@@ -35,6 +35,7 @@ class SalesIntelligenceOutput(BaseModel):
     total_amount: float
     connector: str
     filters: dict[str, Any]
+    use_rag: bool
 
 
 def quarter_bounds(quarter: Quarter, year: int) -> tuple[date, date]:
@@ -57,7 +58,7 @@ class SalesIntelligenceAgent(Agent[SalesIntelligenceConfig]):
     def run(self, config: SalesIntelligenceConfig, data: Any, ctx: AgentContext) -> SalesIntelligenceOutput:
         query = OpportunityQuery(stage=config.stage, min_amount=config.min_amount, limit=config.limit)
         if config.close_quarter:
-            year = config.fiscal_year or utcnow().year
+            year = config.close_year or utcnow().year
             query.close_from, query.close_to = quarter_bounds(config.close_quarter, year)
         filters = query.model_dump(mode="json", exclude_none=True)
         ctx.log.info(f"Querying {config.connector} opportunities with {filters}")
@@ -71,5 +72,10 @@ class SalesIntelligenceAgent(Agent[SalesIntelligenceConfig]):
         total = sum(deal.amount for deal in deals)
         ctx.log.info(f"Found {len(deals)} deals worth {total:,.0f} in total")
         return SalesIntelligenceOutput(
-            deals=deals, count=len(deals), total_amount=total, connector=config.connector, filters=filters
+            deals=deals,
+            count=len(deals),
+            total_amount=total,
+            connector=config.connector,
+            filters=filters,
+            use_rag=config.use_rag,
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
 from agentflow.aws import client
 from agentflow.models import isoformat, utcnow
@@ -25,9 +26,9 @@ def new_key() -> str:
 
 
 class ApiKeyRepository:
-    def __init__(self, table: str | None = None) -> None:
+    def __init__(self, table: str | None = None, db: Any = None) -> None:
         self.table = table or get_settings().api_keys_table
-        self.db = client("dynamodb")
+        self.db = db or client("dynamodb")
 
     def put(self, tenant_id: str, api_key: str, name: str = "") -> None:
         """Store ``api_key`` (hashed) for ``tenant_id``."""

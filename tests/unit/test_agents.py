@@ -1,0 +1,134 @@
+"""The two agents on their sandbox connectors (bundled CRM data, file outbox): no network, no AWS."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from agentflow.agents.base import AgentContext
+from agentflow.agents.email_outreach import EmailOutreachAgent, EmailOutreachConfig, deals_from
+from agentflow.agents.sales_intelligence import (
+    SalesIntelligenceAgent,
+    SalesIntelligenceConfig,
+    quarter_bounds,
+)
+from agentflow.connectors.factory import ConnectorFactory
+from agentflow.errors import AgentError
+from agentflow.settings import Settings
+
+
+class RecordingLog:
+    """Keeps the lines an agent writes (the execution log's interface)."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+
+    def debug(self, message: str) -> None:
+        self.lines.append(("DEBUG", message))
+
+    def info(self, message: str) -> None:
+        self.lines.append(("INFO", message))
+
+    def warning(self, message: str) -> None:
+        self.lines.append(("WARN", message))
+
+    def error(self, message: str) -> None:
+        self.lines.append(("ERROR", message))
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> AgentContext:
+    settings = Settings.model_validate({"CONNECTOR_MODE": "sandbox", "SANDBOX_DIR": str(tmp_path)})
+    return AgentContext(
+        tenant_id="t",
+        execution_id="exec_1",
+        workflow_id="wf_1",
+        node_id="node",
+        settings=settings,
+        log=RecordingLog(),
+        connectors=ConnectorFactory(settings, "t"),
+    )
+
+
+def reference_deals(ctx: AgentContext) -> dict:
+    config = SalesIntelligenceConfig(stage="Negotiation", min_amount=100000, close_quarter="Q4")
+    return SalesIntelligenceAgent().run(config, "Find Q4 deals", ctx).model_dump(mode="json")
+
+
+@pytest.mark.parametrize(
+    ("quarter", "first", "last"),
+    [("Q1", date(2026, 1, 1), date(2026, 3, 31)), ("Q4", date(2026, 10, 1), date(2026, 12, 31))],
+)
+def test_quarter_bounds(quarter: str, first: date, last: date) -> None:
+    assert quarter_bounds(quarter, 2026) == (first, last)  # type: ignore[arg-type]
+
+
+def test_sales_agent_finds_the_twenty_reference_deals(ctx: AgentContext) -> None:
+    output = reference_deals(ctx)
+    assert output["count"] == len(output["deals"]) == 20
+    assert output["total_amount"] == sum(deal["amount"] for deal in output["deals"])
+    assert output["filters"]["stage"] == "Negotiation"
+
+
+def test_sales_agent_respects_the_year(ctx: AgentContext) -> None:
+    config = SalesIntelligenceConfig(
+        stage="Negotiation", min_amount=100000, close_quarter="Q4", close_year=1999 + 100
+    )
+    assert SalesIntelligenceAgent().run(config, None, ctx).count == 0
+
+
+def test_email_agent_writes_one_email_per_deal_up_to_max(ctx: AgentContext, tmp_path: Path) -> None:
+    deals = reference_deals(ctx)
+    output = EmailOutreachAgent().run(EmailOutreachConfig(max_emails=5), deals, ctx)
+    assert output.emails_sent == 5 and len(output.skipped_deals) == 15
+    outbox = (tmp_path / "outbox" / "outlook.jsonl").read_text().splitlines()
+    assert len(outbox) == 5
+    assert {json.loads(line)["subject"] for line in outbox} == {email.subject for email in output.emails}
+
+
+@pytest.mark.parametrize("template", ["check_in", "follow_up", "proposal"])
+def test_each_template_names_recipient_account_value_and_date(ctx: AgentContext, template: str) -> None:
+    deal = reference_deals(ctx)["deals"][0]
+    config = EmailOutreachConfig(email_template=template, max_emails=1)
+    email = EmailOutreachAgent().run(config, {"deals": [deal]}, ctx).emails[0]
+    first_name = deal["owner_name"].split()[0]
+    assert email.body.startswith(f"Hi {first_name},")
+    assert deal["account_name"] in email.body and f"${deal['amount']:,.0f}" in email.body
+    closes = date.fromisoformat(deal["close_date"])
+    assert f"{closes:%B} {closes.day}, {closes.year}" in email.body
+
+
+def test_greeting_can_be_left_out(ctx: AgentContext) -> None:
+    deals = reference_deals(ctx)
+    email = (
+        EmailOutreachAgent()
+        .run(EmailOutreachConfig(include_greeting=False, max_emails=1), deals, ctx)
+        .emails[0]
+    )
+    assert not email.body.startswith("Hi ")
+
+
+def test_deals_are_found_among_several_parents(ctx: AgentContext) -> None:
+    deals = reference_deals(ctx)
+    assert len(deals_from({"other_parent": {"note": "x"}, "sales": deals})) == 20
+
+
+def test_email_agent_without_deals_fails_clearly(ctx: AgentContext) -> None:
+    with pytest.raises(AgentError, match="deals"):
+        EmailOutreachAgent().run(EmailOutreachConfig(), "just a string", ctx)
+
+
+def test_use_rag_is_recorded_and_logged(ctx: AgentContext) -> None:
+    output = EmailOutreachAgent().run(
+        EmailOutreachConfig(use_rag=True, max_emails=1), reference_deals(ctx), ctx
+    )
+    assert output.use_rag is True
+    assert any(level == "WARN" and "use_rag" in line for level, line in ctx.log.lines)  # type: ignore[attr-defined]
+
+
+def test_agents_that_call_no_model_report_zero_usage(ctx: AgentContext) -> None:
+    EmailOutreachAgent().run(EmailOutreachConfig(max_emails=3), reference_deals(ctx), ctx)
+    assert (ctx.usage.tokens, ctx.usage.cost_usd) == (0, 0.0)
