@@ -29,7 +29,10 @@ class StateMachines:
 
     def __init__(self) -> None:
         self.settings = get_settings()
-        self.sfn = client("stepfunctions")
+
+    @property
+    def sfn(self) -> Any:
+        return client("stepfunctions")
 
     def name_for(self, workflow_id: str) -> str:
         return f"{self.settings.state_machine_prefix}-{workflow_id}"[:80]

@@ -28,7 +28,11 @@ def new_key() -> str:
 class ApiKeyRepository:
     def __init__(self, table: str | None = None, db: Any = None) -> None:
         self.table = table or get_settings().api_keys_table
-        self.db = db or client("dynamodb")
+        self._db = db
+
+    @property
+    def db(self) -> Any:
+        return self._db or client("dynamodb")
 
     def put(self, tenant_id: str, api_key: str, name: str = "") -> None:
         """Store ``api_key`` (hashed) for ``tenant_id``."""

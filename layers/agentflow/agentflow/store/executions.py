@@ -75,7 +75,11 @@ def request_fingerprint(body: Any) -> str:
 class ExecutionRepository:
     def __init__(self, table: str | None = None) -> None:
         self.table = table or get_settings().executions_table
-        self.db = client("dynamodb")
+
+    @property
+    def db(self) -> Any:
+        # Looked up per use: the shared client cache is the one place that knows the endpoint.
+        return client("dynamodb")
 
     def _key(self, tenant_id: str, execution_id: str) -> dict[str, Any]:
         return to_item({"tenant_id": tenant_id, "sk": execution_id})

@@ -25,7 +25,11 @@ class LogRepository:
         settings = get_settings()
         self.table = table or settings.logs_table
         self.retention_seconds = settings.log_retention_days * 86400
-        self.db = client("dynamodb")
+
+    @property
+    def db(self) -> Any:
+        # Looked up per use: the shared client cache is the one place that knows the endpoint.
+        return client("dynamodb")
 
     def append(self, tenant_id: str, execution_id: str, entries: list[LogEntry]) -> None:
         requests = []

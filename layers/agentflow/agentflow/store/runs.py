@@ -25,8 +25,12 @@ def _run_key(tenant_id: str, execution_id: str) -> str:
 class AgentRunRepository:
     def __init__(self, table: str | None = None, payloads: PayloadStore | None = None) -> None:
         self.table = table or get_settings().agent_runs_table
-        self.db = client("dynamodb")
         self.payloads = payloads or PayloadStore()
+
+    @property
+    def db(self) -> Any:
+        # Looked up per use: the shared client cache is the one place that knows the endpoint.
+        return client("dynamodb")
 
     def _key(self, tenant_id: str, execution_id: str, node_id: str) -> dict[str, Any]:
         return to_item({"run_key": _run_key(tenant_id, execution_id), "node_id": node_id})

@@ -56,7 +56,11 @@ def _stored(item: dict[str, Any]) -> StoredWorkflow:
 class WorkflowRepository:
     def __init__(self, table: str | None = None) -> None:
         self.table = table or get_settings().workflows_table
-        self.db = client("dynamodb")
+
+    @property
+    def db(self) -> Any:
+        # Looked up per use: the shared client cache is the one place that knows the endpoint.
+        return client("dynamodb")
 
     def _put_both(self, tenant_id: str, stored: StoredWorkflow, condition: dict[str, Any]) -> None:
         attributes = _attributes(stored)
