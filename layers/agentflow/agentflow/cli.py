@@ -39,11 +39,10 @@ def _local(args: argparse.Namespace) -> int:
         print(f"  tenant {tenant!r}: Authorization: Bearer {key}")
     print(f"  data: {data_dir.resolve()}   Ctrl-C stops")
     stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
     try:
         stopped.wait()
-    except KeyboardInterrupt:
-        pass
     finally:
         print("\nStopping…")
         server.stop()
