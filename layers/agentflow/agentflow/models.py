@@ -9,6 +9,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 NodeId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+# A syntactic check only (one @, a dotted domain, no spaces): the mail service is the judge of
+# deliverability, and this keeps email-validator and dnspython off every Lambda's cold start.
+EmailAddress = Annotated[
+    str, StringConstraints(pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$", max_length=254)
+]
 
 
 def utcnow() -> datetime:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, EmailStr, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from agentflow.agents.base import Agent, AgentConfig, AgentContext
 from agentflow.connectors.base import Opportunity, OutgoingEmail
 from agentflow.errors import AgentError
+from agentflow.models import EmailAddress
 
 TemplateName = Literal["check_in", "follow_up", "proposal"]
 
@@ -44,7 +45,9 @@ class EmailOutreachConfig(AgentConfig):
     use_rag: bool = Field(False, description="Weave retrieved context into emails (recorded; RAG pending).")
     include_greeting: bool = Field(True, description="Open with 'Hi <first name>,'.")
     max_emails: int = Field(25, ge=1, le=500, description="Never send more than this many emails.")
-    from_address: EmailStr | None = Field(None, description="Sender; defaults to the stack's SENDER_EMAIL.")
+    from_address: EmailAddress | None = Field(
+        None, description="Sender; defaults to the stack's SENDER_EMAIL."
+    )
     signature: str = Field("AgentFlow Sales Operations", max_length=500)
 
 

@@ -10,7 +10,9 @@ import time
 from datetime import date
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from agentflow.models import EmailAddress
 
 
 class Opportunity(BaseModel):
@@ -57,8 +59,8 @@ class CrmConnector(Protocol):
 
 class OutgoingEmail(BaseModel):
     to_name: str
-    to_address: EmailStr
-    from_address: EmailStr
+    to_address: EmailAddress
+    from_address: EmailAddress
     subject: str
     body: str
 
