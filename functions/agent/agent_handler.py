@@ -7,8 +7,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from agentflow.observability import logger, tracer
+from agentflow.observability import logger
 from agentflow.services.agent_runner import AgentRunner, AgentTask
+from agentflow.tracing import tracer
 
 
 @cache

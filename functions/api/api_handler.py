@@ -12,7 +12,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from agentflow import __version__
 from agentflow.errors import AgentFlowError
-from agentflow.observability import logger, tracer
+from agentflow.observability import logger
+from agentflow.tracing import tracer
 from api_routes import agents, executions, workflows
 from api_routes.common import JSON
 

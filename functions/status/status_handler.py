@@ -11,8 +11,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from agentflow.errors import NotFoundError
 from agentflow.models import ExecutionStatus
-from agentflow.observability import logger, tracer
+from agentflow.observability import logger
 from agentflow.services.finalize import SFN_STATUS, Finalizer, error_from_state
+from agentflow.tracing import tracer
 
 
 @cache

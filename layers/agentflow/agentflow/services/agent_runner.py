@@ -15,8 +15,9 @@ from agentflow.agents.base import AgentContext
 from agentflow.connectors.factory import ConnectorFactory
 from agentflow.dag import parents_of
 from agentflow.errors import AgentError, AgentFlowError, TransientAgentError
+from agentflow.execution_log import ExecutionLog
 from agentflow.models import AgentRun, AgentRunStatus, ExecutionError, isoformat, utcnow
-from agentflow.observability import ExecutionLog, emit_agent_metrics, logger
+from agentflow.observability import emit_agent_metrics, logger
 from agentflow.registry import REGISTRY, AgentRegistry
 from agentflow.settings import get_settings
 from agentflow.store.executions import ExecutionRepository

@@ -7,6 +7,7 @@ from typing import Any
 
 from agentflow.dag import children_of
 from agentflow.errors import ConflictError
+from agentflow.execution_log import ExecutionLog
 from agentflow.ids import new_execution_id
 from agentflow.models import (
     AgentRun,
@@ -22,7 +23,6 @@ from agentflow.models import (
     isoformat,
     utcnow,
 )
-from agentflow.observability import ExecutionLog
 from agentflow.services.finalize import SFN_STATUS, Finalizer, aggregate, error_from_state
 from agentflow.sfn import Deployment, StateMachines
 from agentflow.store.executions import ExecutionRecord, ExecutionRepository, request_fingerprint

@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from agentflow.execution_log import ExecutionLog
 from agentflow.models import (
     AgentMetrics,
     AgentRun,
@@ -17,7 +18,7 @@ from agentflow.models import (
     isoformat,
     utcnow,
 )
-from agentflow.observability import ExecutionLog, emit_execution_metric
+from agentflow.observability import emit_execution_metric
 from agentflow.store.executions import ExecutionRecord, ExecutionRepository
 from agentflow.store.runs import AgentRunRepository
 

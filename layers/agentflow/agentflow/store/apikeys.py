@@ -10,7 +10,7 @@ import secrets
 from typing import Any
 
 from agentflow.aws import client
-from agentflow.models import isoformat, utcnow
+from agentflow.clock import isoformat, utcnow
 from agentflow.settings import get_settings
 from agentflow.store.dynamo import from_item, to_item
 
