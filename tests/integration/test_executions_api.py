@@ -25,6 +25,23 @@ def run(api: GatewayApi, workflow_id: str, data: object = REFERENCE_INPUT) -> di
     return api.wait(started["id"])
 
 
+def store_running_record(stack, execution_id: str, execution_arn: str | None = None) -> None:
+    """An execution record that says running, written as the API function would."""
+    from agentflow.store.executions import ExecutionRecord, ExecutionRepository
+
+    record = ExecutionRecord(
+        tenant_id="tenant-a",
+        id=execution_id,
+        workflow_id="wf_x",
+        workflow_version=1,
+        status=ExecutionStatus.RUNNING,
+        execution_arn=execution_arn,
+        created_at="2026-01-01T00:00:00.000Z",
+    )
+    with function_environment(stack.lambdas.environment(stack.template.functions()["ApiFunction"])):
+        ExecutionRepository().create(record, idempotency_key=None, fingerprint="", now_epoch=0)
+
+
 @pytest.fixture(scope="module")
 def reference_run(gateway) -> dict:
     api = GatewayApi(gateway, "key-tenant-a")
@@ -218,23 +235,10 @@ def test_large_outputs_go_to_s3_and_read_back(stack) -> None:
 
 
 def test_status_change_event_marks_an_aborted_execution_cancelled(stack) -> None:
-    from agentflow.store.executions import ExecutionRecord, ExecutionRepository
+    from agentflow.store.executions import ExecutionRepository
 
+    store_running_record(stack, "exec_aborted")
     env = stack.lambdas.environment(stack.template.functions()["StatusFunction"])
-    with function_environment(env):
-        ExecutionRepository().create(
-            ExecutionRecord(
-                tenant_id="tenant-a",
-                id="exec_aborted",
-                workflow_id="wf_x",
-                workflow_version=1,
-                status=ExecutionStatus.RUNNING,
-                created_at="2026-01-01T00:00:00.000Z",
-            ),
-            None,
-            "",
-            0,
-        )
     event = {
         "source": "aws.states",
         "detail-type": "Step Functions Execution Status Change",
@@ -255,8 +259,6 @@ def test_status_change_event_marks_an_aborted_execution_cancelled(stack) -> None
 
 def test_read_reconciles_with_step_functions(stack, api: GatewayApi) -> None:
     # Given a record that still says running while its Step Functions execution has succeeded
-    from agentflow.store.executions import ExecutionRecord, ExecutionRepository
-
     sfn = stack.client("stepfunctions")
     role = stack.client("iam").get_role(RoleName=stack.template.physical_name("StateMachineRole"))["Role"][
         "Arn"
@@ -270,21 +272,7 @@ def test_read_reconciles_with_step_functions(stack, api: GatewayApi) -> None:
         "executionArn"
     ]
     stack.wait_for_executions()
-    with function_environment(stack.lambdas.environment(stack.template.functions()["ApiFunction"])):
-        ExecutionRepository().create(
-            ExecutionRecord(
-                tenant_id="tenant-a",
-                id="exec_reconcile",
-                workflow_id="wf_x",
-                workflow_version=1,
-                status=ExecutionStatus.RUNNING,
-                execution_arn=arn,
-                created_at="2026-01-01T00:00:00.000Z",
-            ),
-            None,
-            "",
-            0,
-        )
+    store_running_record(stack, "exec_reconcile", execution_arn=arn)
     # When it is read, Then it reports what Step Functions knows
     status, body = api.get("/api/v1/executions/exec_reconcile")
     assert status == 200 and body["status"] == "completed"

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import graphlib
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from agentflow.errors import InvalidInputError
 from agentflow.models import Edge, WorkflowDefinition
-from agentflow.registry import AgentRegistry
+
+if TYPE_CHECKING:
+    from agentflow.registry import AgentRegistry
 
 
 def parents_of(definition: WorkflowDefinition) -> dict[str, list[str]]:
