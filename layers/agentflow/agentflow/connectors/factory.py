@@ -7,6 +7,10 @@ Secrets Manager secret the config names; nothing else about credentials passes t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from agentflow.connectors.base import CrmConnector, MailConnector
 from agentflow.connectors.outlook import GraphMailClient, OutlookSandbox
 from agentflow.connectors.salesforce import SalesforceClient, SalesforceSandbox
@@ -17,6 +21,18 @@ from agentflow.settings import Settings
 
 CRM_CONNECTORS = ("salesforce",)
 MAIL_CONNECTORS = ("outlook", "ses")
+
+
+@dataclass(frozen=True)
+class ConnectorSpec:
+    """How to build one vendor's connector: its sandbox, and its live client from a secret."""
+
+    sandbox: Callable[[Settings, str], Any]  # (settings, tenant id) -> connector
+    live: Callable[[dict[str, Any], str, Settings], Any]  # (secret, secret name, settings) -> connector
+
+
+# Vendor connectors that agents open by name with ConnectorFactory.open(); one line per vendor.
+CONNECTORS: dict[str, ConnectorSpec] = {}
 
 
 class ConnectorFactory:
@@ -65,6 +81,16 @@ class ConnectorFactory:
             secret_name=secret_name,
             allow_loopback=self.settings.connector_allow_loopback,
         )
+
+    def open(self, name: str, credentials_secret: str | None = None) -> Any:
+        """The connector registered as ``name`` in :data:`CONNECTORS`: sandbox or live by mode."""
+        spec = CONNECTORS.get(name)
+        if spec is None:
+            raise ConnectorError(f"unknown connector '{name}'; known: {', '.join(sorted(CONNECTORS))}")
+        if self.sandbox:
+            return spec.sandbox(self.settings, self.tenant_id)
+        secret_name = self._require_secret(name, credentials_secret)
+        return spec.live(read_secret(secret_name, self.settings.region), secret_name, self.settings)
 
     @staticmethod
     def _require_secret(name: str, credentials_secret: str | None) -> str:
