@@ -7,6 +7,7 @@ Secrets Manager secret the config names; nothing else about credentials passes t
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,8 +32,25 @@ class ConnectorSpec:
     live: Callable[[dict[str, Any], str, Settings], Any]  # (secret, secret name, settings) -> connector
 
 
-# Vendor connectors that agents open by name with ConnectorFactory.open(); one line per vendor.
-CONNECTORS: dict[str, ConnectorSpec] = {}
+def _module_spec(module: str) -> ConnectorSpec:
+    """A vendor module's ``sandbox(settings, tenant_id)`` and ``live(secret, secret_name, settings)``.
+
+    Imported on first use, so an agent Lambda loads only its own vendor's client (and httpx only
+    when it talks to one).
+    """
+
+    def load() -> Any:
+        return importlib.import_module(f"agentflow.connectors.{module}")
+
+    return ConnectorSpec(
+        sandbox=lambda settings, tenant_id: load().sandbox(settings, tenant_id),
+        live=lambda secret, secret_name, settings: load().live(secret, secret_name, settings),
+    )
+
+
+# Vendor connectors that agents open by name with ConnectorFactory.open(); one entry per vendor.
+VENDOR_CONNECTORS = ("slack", "jira", "servicenow", "zendesk", "hubspot", "workday", "sap")
+CONNECTORS: dict[str, ConnectorSpec] = {name: _module_spec(name) for name in VENDOR_CONNECTORS}
 
 
 class ConnectorFactory:
