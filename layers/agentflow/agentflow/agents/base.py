@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from agentflow.connectors.factory import ConnectorFactory
@@ -17,6 +17,14 @@ class AgentConfig(BaseModel):
     """Base of every agent's config model: unknown fields are errors, so typos surface at registration."""
 
     model_config = ConfigDict(extra="forbid")
+
+    connector_mode: Literal["sandbox", "live"] | None = Field(
+        None,
+        description=(
+            "Overrides the stack's CONNECTOR_MODE for this agent: 'live' calls the vendor with "
+            "credentials_secret, 'sandbox' uses the bundled data."
+        ),
+    )
 
 
 class Usage(BaseModel):

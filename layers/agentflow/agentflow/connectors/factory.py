@@ -56,14 +56,15 @@ CONNECTORS: dict[str, ConnectorSpec] = {name: _module_spec(name) for name in VEN
 class ConnectorFactory:
     """Builds the connectors of one agent run, for one tenant, under one set of settings."""
 
-    def __init__(self, settings: Settings, tenant_id: str) -> None:
+    def __init__(self, settings: Settings, tenant_id: str, mode: str | None = None) -> None:
         self.settings = settings
         self.tenant_id = tenant_id
+        self.mode = mode or settings.connector_mode
 
     @property
     def sandbox(self) -> bool:
         """Whether connectors are sandboxes (bundled data, local outbox) rather than vendor APIs."""
-        return self.settings.connector_mode == "sandbox"
+        return self.mode == "sandbox"
 
     def crm(self, name: str, credentials_secret: str | None = None) -> CrmConnector:
         """The CRM connector called ``name`` (one of :data:`CRM_CONNECTORS`)."""

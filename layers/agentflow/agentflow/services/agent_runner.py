@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from agentflow.agents.base import AgentContext
+from agentflow.agents.base import AgentContext, Usage
 from agentflow.connectors.factory import ConnectorFactory
 from agentflow.dag import parents_of
 from agentflow.errors import AgentError, AgentFlowError, TransientAgentError
@@ -24,6 +24,9 @@ from agentflow.store.executions import ExecutionRepository
 from agentflow.store.payloads import PayloadStore
 from agentflow.store.runs import AgentRunRepository
 from agentflow.store.workflows import WorkflowRepository
+
+# Retry-After hints up to this long are honoured inside the Lambda before its error goes back.
+MAX_RETRY_AFTER_WAIT_SECONDS = 20.0
 
 
 class AgentTask(BaseModel):
@@ -64,6 +67,17 @@ class AgentRunner:
             outputs[parent] = run.output
         return outputs[parents[0]] if len(parents) == 1 else outputs
 
+    @staticmethod
+    def _respect_retry_after(error: Exception, log: ExecutionLog) -> None:
+        """Wait out a vendor's short Retry-After here: the state machine's Retry interval is fixed.
+
+        Longer hints are left to the Retry's backoff rather than holding the Lambda idle.
+        """
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after and 0 < retry_after <= MAX_RETRY_AFTER_WAIT_SECONDS:
+            log.info(f"Waiting {retry_after:g} s as the vendor asked (Retry-After) before the retry")
+            time.sleep(retry_after)
+
     def run(self, task: AgentTask) -> dict[str, Any]:
         """Run the node once; a node that already completed returns its reference without running."""
         existing = self.runs.get(task.tenant_id, task.execution_id, task.node_id)
@@ -95,15 +109,7 @@ class AgentRunner:
         )
         self.runs.save(task.tenant_id, task.execution_id, run)
         log.info(f"Agent {node.id} ({node.type}) started")
-        ctx = AgentContext(
-            tenant_id=task.tenant_id,
-            execution_id=task.execution_id,
-            workflow_id=task.workflow_id,
-            node_id=node.id,
-            settings=settings,
-            log=log,
-            connectors=ConnectorFactory(settings, task.tenant_id),
-        )
+        usage = Usage()
 
         def elapsed_ms() -> int:
             return int((time.perf_counter() - clock) * 1000)
@@ -117,6 +123,16 @@ class AgentRunner:
                     f"Invalid config for agent '{node.id}': {error.errors()[0]['msg']}"
                 ) from None
             data = self._input_for(task, parents_of(definition)[node.id])
+            ctx = AgentContext(
+                tenant_id=task.tenant_id,
+                execution_id=task.execution_id,
+                workflow_id=task.workflow_id,
+                node_id=node.id,
+                settings=settings,
+                log=log,
+                connectors=ConnectorFactory(settings, task.tenant_id, mode=config.connector_mode),
+                usage=usage,
+            )
             result = agent_class().run(config, data, ctx)
         except Exception as error:
             transient = isinstance(error, TransientAgentError)
@@ -135,13 +151,13 @@ class AgentRunner:
             self.runs.save(task.tenant_id, task.execution_id, failed)
             if transient:
                 log.warning(f"Agent {node.id} hit a transient error and will be retried: {message}")
+                self._respect_retry_after(error, log)
             else:
                 log.error(f"Agent {node.id} failed: {message}")
             log.flush()
             raise
 
         duration = elapsed_ms()
-        usage = ctx.usage
         completed = run.model_copy(
             update={
                 "status": AgentRunStatus.COMPLETED,
