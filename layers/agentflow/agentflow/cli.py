@@ -26,6 +26,7 @@ def _local(args: argparse.Namespace) -> int:
         data_dir=data_dir,
         api_keys={key: tenant for tenant, key in pairs},
         sandbox_latency_ms=args.sandbox_latency_ms,
+        connector_mode=args.connector_mode,
         host=args.host,
     ).start()
     try:
@@ -101,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     local.add_argument("--data-dir", default=".local-data", help="sandbox outbox and local state")
     local.add_argument("--sandbox-latency-ms", type=int, default=0, help="delay every sandbox connector call")
+    local.add_argument(
+        "--connector-mode",
+        choices=("sandbox", "live"),
+        default="sandbox",
+        help="live: connectors call the vendors with credentials from the (local) Secrets Manager",
+    )
     local.set_defaults(run=_local)
 
     demo = commands.add_parser("demo", help="run the Sales Outreach workflow end to end locally")

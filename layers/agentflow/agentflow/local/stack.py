@@ -59,6 +59,7 @@ class LocalStack:
         data_dir: Path,
         api_keys: dict[str, str] | None = None,
         sandbox_latency_ms: int = 0,
+        connector_mode: str = "sandbox",
         mode: str = "server",
         host: str = "127.0.0.1",
         sender_email: str | None = None,
@@ -76,7 +77,7 @@ class LocalStack:
         )
         overrides = {
             "AWS_REGION": REGION,
-            "CONNECTOR_MODE": "sandbox",
+            "CONNECTOR_MODE": connector_mode,
             "SANDBOX_DIR": str(data_dir / "sandbox"),
             "SANDBOX_LATENCY_MS": str(sandbox_latency_ms),
             # moto runs only the unqualified state machine ARN (see NOTES.md); AWS runs versions.
