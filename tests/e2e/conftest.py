@@ -15,7 +15,7 @@ LATENCY_MS = 150
 
 
 @pytest.fixture(scope="package")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayServer]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     data_dir = tmp_path_factory.mktemp("e2e")
     keys = {"e2e-key-a": "acme", "e2e-key-b": "globex"}
     with LocalStack(
@@ -23,10 +23,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayServer]:
         api_keys=keys,
         sandbox_latency_ms=LATENCY_MS,
         function_log=data_dir / "functions.log",
-    ) as stack:
-        gateway_server = GatewayServer(Gateway(stack.template, stack.lambdas), port=0).start()
-        yield gateway_server
-        gateway_server.stop()
+        # Lets live connectors reach the tests' loopback vendor servers; no deployed stack has it.
+        extra_environment={"AGENTFLOW_CONNECTOR_ALLOW_LOOPBACK": "true"},
+    ) as local_stack:
+        yield local_stack
+
+
+@pytest.fixture(scope="package")
+def server(stack: LocalStack) -> Iterator[GatewayServer]:
+    gateway_server = GatewayServer(Gateway(stack.template, stack.lambdas), port=0).start()
+    yield gateway_server
+    gateway_server.stop()
 
 
 @pytest.fixture
