@@ -1,0 +1,216 @@
+"""Makespan ÷ critical path on the local stack: does the compiled state machine overlap what can overlap?
+
+Small workflows (a diamond, a 4-way fan-out, a 4-way fan-out with a fan-in) run through the HTTP API
+of the local stack (moto's Step Functions engine, the handlers in-process, sandbox connectors with
+SANDBOX_LATENCY_MS per call). For each run:
+
+- makespan: the first agent's start to the last agent's end (the timeline's ISO timestamps);
+- critical path: the longest path through the DAG, each node weighing its own measured duration;
+- makespan ÷ critical path: ~1.0 when independent nodes really run at once (target ≤ 1.25);
+- sequential ÷ critical path: what an engine running one node at a time would take, for contrast;
+- Step Functions overhead: the execution's own start→end ÷ makespan (queueing, Parallel states,
+  the finalizer);
+- dispatch gap: how long a node starts after its last parent ended (state transitions, Parallel
+  branch start-up, the Lambda call): the time makespan spends beyond the critical path.
+
+Run it alone with ``python -m bench.makespan_bench``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import graphlib
+import statistics
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from agentflow.client import AgentFlowClient
+from agentflow.local.gateway import Gateway, GatewayServer
+from agentflow.local.stack import DEFAULT_API_KEY, LocalStack
+
+LATENCY_MS = 500
+RUNS = 3
+TARGET_RATIO = 1.25
+EXECUTION_INPUT = "Find Q4 deals over $100K and send check-in emails"
+SALES_CONFIG = {"stage": "Negotiation", "min_amount": 100000, "close_quarter": "Q4"}
+EMAIL_CONFIG = {"max_emails": 1}
+
+
+def _sales(node_id: str) -> dict[str, Any]:
+    return {"id": node_id, "type": "sales_intelligence", "config": dict(SALES_CONFIG)}
+
+
+def _email(node_id: str) -> dict[str, Any]:
+    return {"id": node_id, "type": "email_outreach", "config": dict(EMAIL_CONFIG)}
+
+
+def _workflow(name: str, agents: list[dict[str, Any]], edges: list[tuple[str, str]]) -> dict[str, Any]:
+    return {"name": name, "agents": agents, "edges": [{"source": s, "target": t} for s, t in edges]}
+
+
+def diamond() -> dict[str, Any]:
+    return _workflow(
+        "Diamond",
+        [_sales("a"), _sales("b"), _sales("c"), _email("d")],
+        [("a", "b"), ("a", "c"), ("b", "d"), ("c", "d")],
+    )
+
+
+def fan_out(width: int = 4) -> dict[str, Any]:
+    branches = [f"mail_{index}" for index in range(width)]
+    return _workflow(
+        f"Fan-out {width}",
+        [_sales("deals"), *(_email(branch) for branch in branches)],
+        [("deals", branch) for branch in branches],
+    )
+
+
+def fan_out_fan_in(width: int = 4) -> dict[str, Any]:
+    """A root, ``width`` parallel branches, one join. The branches are sales_intelligence: the join is
+    an email_outreach node, which needs a parent's ``deals`` and cannot read other emails' output."""
+    branches = [f"deals_{index}" for index in range(width)]
+    return _workflow(
+        f"Fan-out {width} + fan-in",
+        [_sales("deals"), *(_sales(branch) for branch in branches), _email("mail")],
+        [("deals", branch) for branch in branches] + [(branch, "mail") for branch in branches],
+    )
+
+
+WORKFLOWS = {
+    "diamond": diamond(),
+    "fan-out 4": fan_out(4),
+    "fan-out 4 + fan-in": fan_out_fan_in(4),
+}
+
+
+def _instant(timestamp: str) -> datetime:
+    return datetime.fromisoformat(timestamp)
+
+
+def _span_ms(start: str, end: str) -> float:
+    return (_instant(end) - _instant(start)).total_seconds() * 1000
+
+
+def _parents(definition: dict[str, Any]) -> dict[str, list[str]]:
+    parents: dict[str, list[str]] = {agent["id"]: [] for agent in definition["agents"]}
+    for edge in definition["edges"]:
+        parents[edge["target"]].append(edge["source"])
+    return parents
+
+
+def critical_path_ms(definition: dict[str, Any], duration_ms: dict[str, float]) -> float:
+    """The longest path through the DAG, each node weighing its own duration."""
+    parents = _parents(definition)
+    finish: dict[str, float] = {}
+    for node in graphlib.TopologicalSorter(parents).static_order():
+        finish[node] = duration_ms[node] + max((finish[parent] for parent in parents[node]), default=0.0)
+    return max(finish.values())
+
+
+def dispatch_gaps_ms(definition: dict[str, Any], timeline: list[dict[str, Any]]) -> dict[str, float]:
+    """{node: its start - its last parent's end} for every node with parents."""
+    entries = {entry["agent_id"]: entry for entry in timeline}
+    gaps = {}
+    for node, parents in _parents(definition).items():
+        if parents:
+            last_parent_end = max((entries[parent]["completed_at"] for parent in parents), key=_instant)
+            gaps[node] = round(_span_ms(last_parent_end, entries[node]["started_at"]), 1)
+    return gaps
+
+
+def measure_run(client: AgentFlowClient, workflow_id: str, definition: dict[str, Any]) -> dict[str, Any]:
+    """Run the workflow once; its makespan, critical path, sum of durations and execution wall time."""
+    started = client.start_execution(workflow_id, EXECUTION_INPUT)
+    execution = client.wait(started["id"], interval=0.1)
+    timeline = client.timeline(started["id"])
+    run: dict[str, Any] = {"execution_id": started["id"], "status": execution["status"]}
+    finished = [entry for entry in timeline if entry.get("started_at") and entry.get("completed_at")]
+    if execution["status"] != "completed" or len(finished) != len(definition["agents"]):
+        return run | {"error": execution.get("error") or f"{len(finished)} of the agents finished"}
+    durations = {entry["agent_id"]: float(entry["duration_ms"]) for entry in finished}
+    first_start = min((entry["started_at"] for entry in finished), key=_instant)
+    makespan = _span_ms(first_start, max((entry["completed_at"] for entry in finished), key=_instant))
+    critical = critical_path_ms(definition, durations)
+    wall = _span_ms(execution["started_at"], execution["completed_at"])
+    gaps = dispatch_gaps_ms(definition, finished)
+    return run | {
+        "timeline": [
+            {key: entry[key] for key in ("agent_id", "started_at", "completed_at", "duration_ms")}
+            for entry in finished
+        ],
+        "dispatch_gaps_ms": gaps,
+        "median_dispatch_gap_ms": statistics.median(gaps.values()),
+        "makespan_ms": round(makespan, 1),
+        "critical_path_ms": round(critical, 1),
+        "sum_of_durations_ms": round(sum(durations.values()), 1),
+        "execution_wall_ms": round(wall, 1),
+        "makespan_over_critical_path": round(makespan / critical, 3),
+        "sequential_over_critical_path": round(sum(durations.values()) / critical, 3),
+        "sfn_overhead": round(wall / makespan, 3),
+    }
+
+
+def _median(runs: list[dict[str, Any]], key: str) -> float | None:
+    values = [run[key] for run in runs if key in run]
+    return round(statistics.median(values), 3) if values else None
+
+
+def summarise(name: str, definition: dict[str, Any], runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians over the runs that completed; every run is kept for the JSON file."""
+    ratio = _median(runs, "makespan_over_critical_path")
+    return {
+        "workflow": name,
+        "nodes": len(definition["agents"]),
+        "edges": len(definition["edges"]),
+        "runs_completed": sum(1 for run in runs if "makespan_ms" in run),
+        "runs": runs,
+        "makespan_ms": _median(runs, "makespan_ms"),
+        "critical_path_ms": _median(runs, "critical_path_ms"),
+        "execution_wall_ms": _median(runs, "execution_wall_ms"),
+        "makespan_over_critical_path": ratio,
+        "sequential_over_critical_path": _median(runs, "sequential_over_critical_path"),
+        "sfn_overhead": _median(runs, "sfn_overhead"),
+        "median_dispatch_gap_ms": _median(runs, "median_dispatch_gap_ms"),
+        "target_ratio": TARGET_RATIO,
+        "meets_target": None if ratio is None else ratio <= TARGET_RATIO,
+    }
+
+
+def _measure_all(client: AgentFlowClient, runs: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A warm-up execution (the first call of each handler imports it in-process: keep that out of the
+    figures), then every workflow ``runs`` times."""
+    ids = {name: client.create_workflow(definition)["id"] for name, definition in WORKFLOWS.items()}
+    warmup = measure_run(client, ids["fan-out 4 + fan-in"], WORKFLOWS["fan-out 4 + fan-in"])
+    rows = []
+    for name, definition in WORKFLOWS.items():
+        results = [measure_run(client, ids[name], definition) for _ in range(runs)]
+        rows.append(summarise(name, definition, results))
+    return warmup, rows
+
+
+def run(latency_ms: int = LATENCY_MS, runs: int = RUNS) -> dict[str, Any]:
+    """Start the local stack once and measure every workflow on it."""
+    with tempfile.TemporaryDirectory(prefix="agentflow-bench-") as tmp:
+        data_dir = Path(tmp)
+        function_log = data_dir / "functions.log"
+        with LocalStack(
+            data_dir=data_dir, sandbox_latency_ms=latency_ms, mode="server", function_log=function_log
+        ) as stack:
+            server = GatewayServer(Gateway(stack.template, stack.lambdas), port=0).start()
+            client = AgentFlowClient(server.url, DEFAULT_API_KEY)
+            try:
+                # EMF metric lines go to stdout, as in Lambda: keep them with the function logs.
+                with function_log.open("a") as sink, contextlib.redirect_stdout(sink):
+                    warmup, rows = _measure_all(client, runs)
+            finally:
+                client.close()
+                server.stop()
+    return {"sandbox_latency_ms": latency_ms, "runs_per_workflow": runs, "warmup": warmup, "workflows": rows}
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))
