@@ -84,6 +84,7 @@ def test_email_agent_writes_one_email_per_deal_up_to_max(ctx: AgentContext, tmp_
     deals = reference_deals(ctx)
     output = EmailOutreachAgent().run(EmailOutreachConfig(max_emails=5), deals, ctx)
     assert output.emails_sent == 5 and len(output.skipped_deals) == 15
+    assert all("max_emails" in skipped.reason for skipped in output.skipped_deals)
     outbox = (tmp_path / "outbox" / "outlook.jsonl").read_text().splitlines()
     assert len(outbox) == 5
     assert {json.loads(line)["subject"] for line in outbox} == {email.subject for email in output.emails}
@@ -132,3 +133,23 @@ def test_use_rag_is_recorded_and_logged(ctx: AgentContext) -> None:
 def test_agents_that_call_no_model_report_zero_usage(ctx: AgentContext) -> None:
     EmailOutreachAgent().run(EmailOutreachConfig(max_emails=3), reference_deals(ctx), ctx)
     assert (ctx.usage.tokens, ctx.usage.cost_usd) == (0, 0.0)
+
+
+def test_recipient_allowlist_skips_other_domains(ctx: AgentContext) -> None:
+    deals = reference_deals(ctx)
+    deals["deals"][0]["owner_email"] = "someone@elsewhere.example"
+    config = EmailOutreachConfig(recipient_domains=["sales.example.com"], max_emails=25)
+    output = EmailOutreachAgent().run(config, deals, ctx)
+    assert output.emails_sent == 19
+    assert [(s.deal_id, "elsewhere.example" in s.reason) for s in output.skipped_deals] == [
+        (deals["deals"][0]["id"], True)
+    ]
+
+
+def test_dry_run_writes_but_sends_nothing(ctx: AgentContext, tmp_path: Path) -> None:
+    output = EmailOutreachAgent().run(
+        EmailOutreachConfig(dry_run=True, max_emails=3), reference_deals(ctx), ctx
+    )
+    assert output.dry_run and output.emails_sent == 0 and len(output.emails) == 3
+    assert all(email.status == "dry_run" and email.message_id is None for email in output.emails)
+    assert not (tmp_path / "outbox").exists()

@@ -49,6 +49,11 @@ class EmailOutreachConfig(AgentConfig):
         None, description="Sender; defaults to the stack's SENDER_EMAIL."
     )
     signature: str = Field("AgentFlow Sales Operations", max_length=500)
+    recipient_domains: list[str] | None = Field(
+        None,
+        description="Allowlist of recipient email domains; deals whose recipient is elsewhere are skipped.",
+    )
+    dry_run: bool = Field(False, description="Write the emails but send none (status 'dry_run').")
 
 
 class EmailRecord(BaseModel):
@@ -58,14 +63,20 @@ class EmailRecord(BaseModel):
     account_name: str
     subject: str
     body: str
-    message_id: str
-    status: str
+    message_id: str | None
+    status: str  # sent | queued | dry_run
+
+
+class SkippedDeal(BaseModel):
+    deal_id: str
+    reason: str
 
 
 class EmailOutreachOutput(BaseModel):
     emails_sent: int
     emails: list[EmailRecord]
-    skipped_deals: list[str]
+    skipped_deals: list[SkippedDeal]
+    dry_run: bool
     template: str
     connector: str
     use_rag: bool
@@ -119,29 +130,42 @@ class EmailOutreachAgent(Agent[EmailOutreachConfig]):
 
     def run(self, config: EmailOutreachConfig, data: Any, ctx: AgentContext) -> EmailOutreachOutput:
         deals = deals_from(data)
-        chosen, skipped = deals[: config.max_emails], deals[config.max_emails :]
+        allowed = {domain.lower().lstrip("@") for domain in config.recipient_domains or []}
+        skipped: list[SkippedDeal] = []
+        chosen: list[Opportunity] = []
+        for deal in deals:
+            domain = deal.owner_email.rpartition("@")[2].lower()
+            if allowed and domain not in allowed:
+                skipped.append(
+                    SkippedDeal(deal_id=deal.id, reason=f"recipient domain {domain} is not allowed")
+                )
+            elif len(chosen) >= config.max_emails:
+                skipped.append(SkippedDeal(deal_id=deal.id, reason=f"over max_emails ({config.max_emails})"))
+            else:
+                chosen.append(deal)
         if skipped:
-            ctx.log.warning(
-                f"{len(deals)} deals upstream; max_emails={config.max_emails} leaves {len(skipped)}"
-            )
+            ctx.log.warning(f"{len(deals)} deals upstream; {len(skipped)} skipped (allowlist or max_emails)")
         if config.use_rag:
             ctx.log.warning(
                 "use_rag is set; document retrieval is not available yet, so emails carry no citations"
             )
         sender = config.from_address or ctx.settings.sender_email
-        mail = ctx.connectors.mail(config.connector, config.credentials_secret)
+        mail = None if config.dry_run else ctx.connectors.mail(config.connector, config.credentials_secret)
         records = []
         for deal in chosen:
             subject, body = render(deal, config)
-            sent = mail.send(
-                OutgoingEmail(
-                    to_name=deal.owner_name,
-                    to_address=deal.owner_email,
-                    from_address=sender,
-                    subject=subject,
-                    body=body,
+            message_id, status = None, "dry_run"
+            if mail is not None:
+                sent = mail.send(
+                    OutgoingEmail(
+                        to_name=deal.owner_name,
+                        to_address=deal.owner_email,
+                        from_address=sender,
+                        subject=subject,
+                        body=body,
+                    )
                 )
-            )
+                message_id, status = sent.message_id, sent.status
             records.append(
                 EmailRecord(
                     deal_id=deal.id,
@@ -150,16 +174,19 @@ class EmailOutreachAgent(Agent[EmailOutreachConfig]):
                     account_name=deal.account_name,
                     subject=subject,
                     body=body,
-                    message_id=sent.message_id,
-                    status=sent.status,
+                    message_id=message_id,
+                    status=status,
                 )
             )
-            ctx.log.debug(f"Sent '{subject}' to {deal.owner_email} ({sent.message_id})")
-        ctx.log.info(f"Sent {len(records)} {config.email_template} emails through {config.connector}")
+            ctx.log.debug(f"{status}: '{subject}' to {deal.owner_email} ({message_id or 'not sent'})")
+        sent_count = sum(1 for record in records if record.message_id)
+        verb = "Wrote (dry run)" if config.dry_run else "Sent"
+        ctx.log.info(f"{verb} {len(records)} {config.email_template} emails through {config.connector}")
         return EmailOutreachOutput(
-            emails_sent=len(records),
+            emails_sent=sent_count,
             emails=records,
-            skipped_deals=[deal.id for deal in skipped],
+            skipped_deals=skipped,
+            dry_run=config.dry_run,
             template=config.email_template,
             connector=config.connector,
             use_rag=config.use_rag,
