@@ -54,6 +54,14 @@ class Settings(BaseModel):
     execution_timeout_seconds: int = Field(3600, alias="EXECUTION_TIMEOUT_SECONDS")
     retry_interval_seconds: int = Field(2, alias="RETRY_INTERVAL_SECONDS")
     retry_max_attempts: int = Field(3, alias="RETRY_MAX_ATTEMPTS")
+    # Text generation (agentflow.llm). The local stack sets LLM_PROVIDER=offline: no network, no cost.
+    llm_provider: Literal["bedrock", "offline"] = Field("bedrock", alias="LLM_PROVIDER")
+    # A cross-Region inference profile id: Claude 4.5 models run on demand only through one. The
+    # "us." profile keeps requests in US Regions; "global." is about 10% cheaper and routes worldwide.
+    llm_model_id: str = Field("us.anthropic.claude-haiku-4-5-20251001-v1:0", alias="LLM_MODEL_ID")
+    # JSON {"<model id>": {"input_per_million": USD, "output_per_million": USD}}: overrides/extends prices.
+    llm_prices: str = Field("", alias="LLM_PRICES")
+    llm_max_tokens: int = Field(1024, ge=1, alias="LLM_MAX_TOKENS")
 
     def agent_function_map(self) -> dict[str, str]:
         """Parse AGENT_FUNCTIONS into {agent_type: function arn}."""
