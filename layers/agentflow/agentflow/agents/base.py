@@ -65,6 +65,23 @@ class AgentContext:
     log: AgentLog
     connectors: ConnectorFactory
     usage: Usage = field(default_factory=Usage)
+    _provider: Any = field(default=None, repr=False)
+
+    def generate(self, *, system: str | None, prompt: str, max_tokens: int | None = None) -> str:
+        """Ask the stack's model (LLM_PROVIDER, LLM_MODEL_ID); its tokens and cost go to this run's usage."""
+        # Imported on first use: most agents call no model and need not load the provider.
+        from agentflow.llm import generate, provider_for
+
+        if self._provider is None:
+            self._provider = provider_for(self.settings)
+        return generate(
+            self._provider,
+            self.usage,
+            system=system,
+            prompt=prompt,
+            max_tokens=max_tokens,
+            settings=self.settings,
+        )
 
 
 ConfigT = TypeVar("ConfigT", bound=AgentConfig)

@@ -42,6 +42,10 @@ class EmailOutreachConfig(AgentConfig):
         None, description="Secrets Manager secret name with the mail credentials (live outlook)."
     )
     email_template: TemplateName = Field("check_in", description="Which template writes the emails.")
+    generation: Literal["template", "llm"] = Field(
+        "template",
+        description="template: the template's text; llm: the stack's model writes each body from the deal.",
+    )
     use_rag: bool = Field(False, description="Weave retrieved context into emails (recorded; RAG pending).")
     include_greeting: bool = Field(True, description="Open with 'Hi <first name>,'.")
     max_emails: int = Field(25, ge=1, le=500, description="Never send more than this many emails.")
@@ -108,14 +112,45 @@ def _fields(deal: Opportunity) -> dict[str, str]:
     }
 
 
-def render(deal: Opportunity, config: EmailOutreachConfig) -> tuple[str, str]:
-    """Subject and body of one deal's email."""
+PURPOSES = {
+    "check_in": "check in on the deal and offer help to keep it on track",
+    "follow_up": "follow up on the last conversation and ask to confirm the next step this week",
+    "proposal": "ask the owner to review the proposal outline before it goes to the customer",
+}
+LLM_SYSTEM = (
+    "You write short, specific B2B sales emails to a colleague who owns a deal. Use only the facts "
+    "given; do not invent names, numbers or dates. No subject line, no greeting, no sign-off."
+)
+
+
+def llm_prompt(deal: Opportunity, config: EmailOutreachConfig) -> str:
+    """The facts of one deal and what the email is for, as the model's prompt."""
+    fields = _fields(deal)
+    facts = [
+        f"recipient: {deal.owner_name}",
+        f"account: {fields['account_name']}",
+        f"deal: {fields['deal_name']}",
+        f"value: {fields['amount']}",
+        f"close date: {fields['close_date']}",
+        f"stage: {deal.stage}",
+    ]
+    return f"Write the body of an email to {PURPOSES[config.email_template]}.\n" + "\n".join(facts)
+
+
+def render(
+    deal: Opportunity, config: EmailOutreachConfig, ctx: AgentContext | None = None
+) -> tuple[str, str]:
+    """Subject and body of one deal's email; with ``generation: llm`` the model writes the body."""
     subject_template, body_template = TEMPLATES[config.email_template]
     fields = _fields(deal)
+    if config.generation == "llm" and ctx is not None:
+        text = ctx.generate(system=LLM_SYSTEM, prompt=llm_prompt(deal, config)).strip()
+    else:
+        text = body_template.format(**fields)
     lines = []
     if config.include_greeting:
         lines += [f"Hi {deal.owner_name.split()[0]},", ""]
-    lines += [body_template.format(**fields), "", "Best regards,", config.signature]
+    lines += [text, "", "Best regards,", config.signature]
     return subject_template.format(**fields), "\n".join(lines)
 
 
@@ -153,7 +188,7 @@ class EmailOutreachAgent(Agent[EmailOutreachConfig]):
         mail = None if config.dry_run else ctx.connectors.mail(config.connector, config.credentials_secret)
         records = []
         for deal in chosen:
-            subject, body = render(deal, config)
+            subject, body = render(deal, config, ctx)
             message_id, status = None, "dry_run"
             if mail is not None:
                 sent = mail.send(
