@@ -78,6 +78,8 @@ class LocalStack:
         overrides = {
             "AWS_REGION": REGION,
             "CONNECTOR_MODE": connector_mode,
+            # No Bedrock locally: the offline model writes deterministically and counts real tokens.
+            "LLM_PROVIDER": "offline",
             "SANDBOX_DIR": str(data_dir / "sandbox"),
             "SANDBOX_LATENCY_MS": str(sandbox_latency_ms),
             # moto runs only the unqualified state machine ARN (see NOTES.md); AWS runs versions.
