@@ -1,0 +1,344 @@
+"""Slack: the live Web API client (bot token) and the sandbox (a local message log).
+
+Both implement :class:`SlackConnector`: post a message (text plus Block Kit blocks, optionally in a
+thread) and fetch a message's permalink. Slack answers most failures with HTTP 200 and
+``{"ok": false, "error": "<code>"}``; the live client maps those codes onto AgentFlow's errors the
+same way :class:`~agentflow.connectors.http.VendorHttpClient` maps HTTP statuses. The sandbox
+appends every message to ``{sandbox_dir}/slack/messages.jsonl``.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pydantic import BaseModel
+
+from agentflow.connectors.base import sandbox_pause
+from agentflow.connectors.http import VendorHttpClient, check_base_url, parse_retry_after
+from agentflow.errors import AgentError, ConnectorError, TransientAgentError
+
+if TYPE_CHECKING:
+    import httpx
+
+    from agentflow.settings import Settings
+
+API_BASE_URL = "https://slack.com/api"
+SANDBOX_WORKSPACE_URL = "https://agentflow-sandbox.slack.com"
+# Slack's documented limits for chat.postMessage.
+TEXT_LIMIT = 40_000
+BLOCKS_LIMIT = 50
+
+# Error codes that mean the token is wrong, gone or not allowed to act.
+_AUTH_ERRORS = frozenset(
+    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "no_permission"}
+)
+# Error codes that mean "try again later"; everything else is permanent.
+_TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+_CHANNEL_ID = re.compile(r"^[CGDU][A-Z0-9]{8,}$")
+_CHANNEL_NAME = re.compile(r"^#?[a-z0-9][a-z0-9_-]{0,79}$")
+
+
+class PostedMessage(BaseModel):
+    """A message Slack accepted: the channel id it landed in and its timestamp (Slack's message id)."""
+
+    channel: str
+    ts: str
+    text: str
+
+
+class SlackConnector(Protocol):
+    name: str
+
+    def post_message(
+        self,
+        channel: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> PostedMessage:
+        """Post ``text`` (the notification and fallback) with ``blocks`` to a channel name or id."""
+        ...
+
+    def permalink(self, channel: str, ts: str) -> str:
+        """The message's permanent URL; ``channel`` is the id :meth:`post_message` returned."""
+        ...
+
+
+def slack_error(
+    method: str,
+    code: str,
+    *,
+    credentials_secret: str | None,
+    retry_after: float | None = None,
+    needed: str | None = None,
+) -> AgentError:
+    """The AgentFlow error a Slack error code means (transient, credentials, or permanent)."""
+    where = f" in secret '{credentials_secret}'" if credentials_secret else ""
+    if code in _TRANSIENT_ERRORS:
+        hint = f", retry after {retry_after:g} s" if retry_after is not None else ""
+        return TransientAgentError(f"slack: {method} failed with {code}{hint}", retry_after=retry_after)
+    if code in _AUTH_ERRORS:
+        return ConnectorError(f"slack rejected the bot token{where} ({code})")
+    if code == "missing_scope":
+        return ConnectorError(
+            f"slack: the bot token{where} lacks {needed or 'a scope'} for {method} (missing_scope)"
+        )
+    return ConnectorError(f"slack: {method} failed with {code}")
+
+
+def raise_for_slack_error(
+    method: str, body: Any, *, credentials_secret: str | None, retry_after: float | None = None
+) -> None:
+    """Raise the error an ``{"ok": false, "error": ...}`` answer means; return quietly on ``ok``."""
+    if not isinstance(body, Mapping):
+        raise ConnectorError(f"slack: {method} answered with something other than a JSON object")
+    if body.get("ok") is True:
+        return
+    needed = body.get("needed")
+    raise slack_error(
+        method,
+        str(body.get("error") or "unknown_error"),
+        credentials_secret=credentials_secret,
+        retry_after=retry_after,
+        needed=str(needed) if needed else None,
+    )
+
+
+class SlackClient:
+    """The live Slack connector: the Web API with a bot token (scope ``chat:write``).
+
+    Endpoints: ``POST {api}/chat.postMessage`` (JSON body) and ``GET {api}/chat.getPermalink``
+    (``channel``, ``message_ts`` query parameters), both with ``Authorization: Bearer <bot token>``.
+    The bot must be a member of private channels it posts to (``not_in_channel`` otherwise).
+    """
+
+    name = "slack"
+
+    def __init__(
+        self,
+        *,
+        bot_token: str,
+        api_base_url: str = API_BASE_URL,
+        credentials_secret: str | None = None,
+        allow_loopback: bool = False,
+        http: VendorHttpClient | None = None,
+    ) -> None:
+        self.api_base_url = check_base_url(api_base_url, allow_loopback=allow_loopback)
+        self._token = bot_token
+        self._credentials_secret = credentials_secret
+        self._http = http or VendorHttpClient(
+            self.name, credentials_secret=credentials_secret, allow_loopback=allow_loopback
+        )
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._http.close()
+
+    def _call(self, method: str, http_method: str, **kwargs: Any) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self._token}", **kwargs.pop("headers", {})}
+        response: httpx.Response = self._http.send(
+            http_method, f"{self.api_base_url}/{method}", headers=headers, **kwargs
+        )
+        self._http.raise_for_status(response)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        raise_for_slack_error(
+            method,
+            body,
+            credentials_secret=self._credentials_secret,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
+        return dict(body)
+
+    def post_message(
+        self,
+        channel: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> PostedMessage:
+        """``chat.postMessage``; link unfurling is off so alerts stay compact."""
+        payload: dict[str, Any] = {
+            "channel": channel,
+            "text": text,
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
+        if blocks:
+            payload["blocks"] = blocks
+        if thread_ts:
+            payload["thread_ts"] = thread_ts
+        body = self._call(
+            "chat.postMessage",
+            "POST",
+            # Slack wants the charset spelled out for JSON bodies (it warns "missing_charset" otherwise).
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            content=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+        )
+        ts, channel_id = body.get("ts"), body.get("channel")
+        if not isinstance(ts, str) or not isinstance(channel_id, str):
+            raise ConnectorError("slack: chat.postMessage answered ok without ts and channel")
+        return PostedMessage(channel=channel_id, ts=ts, text=text)
+
+    def permalink(self, channel: str, ts: str) -> str:
+        """``chat.getPermalink`` for a posted message."""
+        body = self._call("chat.getPermalink", "GET", params={"channel": channel, "message_ts": ts})
+        link = body.get("permalink")
+        if not isinstance(link, str) or not link:
+            raise ConnectorError("slack: chat.getPermalink answered ok without a permalink")
+        return link
+
+
+def live(secret: Mapping[str, Any], secret_name: str, settings: Settings) -> SlackClient:
+    """The live client from a Secrets Manager secret's JSON.
+
+    Required: ``bot_token`` (an ``xoxb-`` token with ``chat:write``). Optional ``api_base_url``
+    (for example ``https://slack-gov.com/api`` for GovSlack).
+    """
+    token = secret.get("bot_token")
+    if not isinstance(token, str) or not token:
+        raise ConnectorError(f"secret '{secret_name}' lacks bot_token (a Slack bot token)")
+    return SlackClient(
+        bot_token=token,
+        api_base_url=str(secret.get("api_base_url") or API_BASE_URL),
+        credentials_secret=secret_name,
+        allow_loopback=settings.connector_allow_loopback,
+    )
+
+
+# --- sandbox -----------------------------------------------------------------------------------
+
+_log_lock = threading.Lock()
+
+
+def sandbox_channel_id(channel: str) -> str:
+    """The id the sandbox gives a channel: ids pass through, names get a stable Slack-like id."""
+    if _CHANNEL_ID.match(channel):
+        return channel
+    digest = hashlib.sha256(channel.lstrip("#").encode("utf-8")).digest()
+    return "C0" + base64.b32encode(digest).decode("ascii")[:9]
+
+
+class SlackSandbox:
+    """Slack without the network: an append-only log of JSON lines, one per message.
+
+    Timestamps increase strictly across threads and processes (the log is appended under a process
+    lock and a file lock), as a channel's ``ts`` values do in Slack. Like Slack, the sandbox refuses
+    unusable channel names (``channel_not_found``), messages without text or blocks (``no_text``),
+    text over 40,000 characters (``msg_too_long``) and more than 50 blocks (``invalid_blocks``).
+    """
+
+    name = "slack"
+
+    def __init__(
+        self,
+        *,
+        sandbox_dir: str | Path,
+        latency_ms: int = 0,
+        tenant_id: str | None = None,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.log_path = Path(sandbox_dir) / "slack" / "messages.jsonl"
+        self.latency_ms = latency_ms
+        self.tenant_id = tenant_id
+        self._now = now or (lambda: datetime.now(UTC))
+
+    def _read(self) -> list[dict[str, Any]]:
+        if not self.log_path.exists():
+            return []
+        with self.log_path.open(encoding="utf-8") as log:
+            return [json.loads(line) for line in log if line.strip()]
+
+    def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """This tenant's messages, oldest first; only ``channel``'s (a name or id) when given."""
+        wanted = sandbox_channel_id(channel) if channel else None
+        return [
+            record
+            for record in self._read()
+            if record.get("tenant_id") == self.tenant_id and (wanted is None or record["channel"] == wanted)
+        ]
+
+    def post_message(
+        self,
+        channel: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> PostedMessage:
+        """Append the message to the log and return its channel id and a fresh, increasing ts."""
+        sandbox_pause(self.latency_ms)
+        if not (_CHANNEL_ID.match(channel) or _CHANNEL_NAME.match(channel)):
+            raise slack_error("chat.postMessage", "channel_not_found", credentials_secret=None)
+        error = None
+        if not text.strip() and not blocks:
+            error = "no_text"
+        elif len(text) > TEXT_LIMIT:
+            error = "msg_too_long"
+        elif blocks is not None and len(blocks) > BLOCKS_LIMIT:
+            error = "invalid_blocks"
+        if error:
+            raise slack_error("chat.postMessage", error, credentials_secret=None)
+        channel_id = sandbox_channel_id(channel)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with _log_lock, self.log_path.open("a+", encoding="utf-8") as log:
+            fcntl.flock(log, fcntl.LOCK_EX)
+            try:
+                log.seek(0)
+                last = max((Decimal(json.loads(line)["ts"]) for line in log if line.strip()), default=None)
+                now = self._now()
+                ts = Decimal(int(now.timestamp())) + Decimal(now.microsecond) / Decimal(1_000_000)
+                if last is not None and ts <= last:
+                    ts = last + Decimal("0.000001")
+                ts_text = f"{ts:.6f}"
+                record = {
+                    "ts": ts_text,
+                    "channel": channel_id,
+                    "channel_name": None if _CHANNEL_ID.match(channel) else channel.lstrip("#"),
+                    "tenant_id": self.tenant_id,
+                    "thread_ts": thread_ts,
+                    "posted_at": now.astimezone(UTC).isoformat(),
+                    "text": text,
+                    "blocks": blocks or [],
+                }
+                log.write(json.dumps(record, ensure_ascii=False) + "\n")
+                log.flush()
+            finally:
+                fcntl.flock(log, fcntl.LOCK_UN)
+        return PostedMessage(channel=channel_id, ts=ts_text, text=text)
+
+    def permalink(self, channel: str, ts: str) -> str:
+        """The message's URL in the sandbox workspace, shaped as Slack's (``p`` + ts without the dot)."""
+        sandbox_pause(self.latency_ms)
+        record = next(
+            (item for item in self.messages() if item["channel"] == channel and item["ts"] == ts), None
+        )
+        if record is None:
+            raise slack_error("chat.getPermalink", "message_not_found", credentials_secret=None)
+        link = f"{SANDBOX_WORKSPACE_URL}/archives/{channel}/p{ts.replace('.', '')}"
+        if record.get("thread_ts"):
+            link += f"?thread_ts={record['thread_ts']}&cid={channel}"
+        return link
+
+
+def sandbox(settings: Settings, tenant_id: str) -> SlackSandbox:
+    """The sandbox Slack for one tenant, under the stack's sandbox directory."""
+    return SlackSandbox(
+        sandbox_dir=settings.sandbox_dir, latency_ms=settings.sandbox_latency_ms, tenant_id=tenant_id
+    )
