@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from agentflow.agents.base import Agent
 from agentflow.agents.email_outreach import EmailOutreachAgent
+from agentflow.agents.jira import JiraAgent
 from agentflow.agents.sales_intelligence import SalesIntelligenceAgent
+from agentflow.agents.servicenow import ServiceNowAgent
+from agentflow.agents.slack import SlackAgent
+from agentflow.agents.zendesk import ZendeskAgent
 from agentflow.models import AgentTypeInfo
 
 
@@ -48,6 +52,10 @@ def default_registry() -> AgentRegistry:
     registry = AgentRegistry()
     registry.register(SalesIntelligenceAgent)
     registry.register(EmailOutreachAgent)
+    registry.register(SlackAgent)
+    registry.register(JiraAgent)
+    registry.register(ZendeskAgent)
+    registry.register(ServiceNowAgent)
     return registry
 
 
