@@ -6,8 +6,10 @@ from agentflow.agents.base import Agent
 from agentflow.agents.email_outreach import EmailOutreachAgent
 from agentflow.agents.jira import JiraAgent
 from agentflow.agents.sales_intelligence import SalesIntelligenceAgent
+from agentflow.agents.sap import SapAgent
 from agentflow.agents.servicenow import ServiceNowAgent
 from agentflow.agents.slack import SlackAgent
+from agentflow.agents.workday import WorkdayAgent
 from agentflow.agents.zendesk import ZendeskAgent
 from agentflow.models import AgentTypeInfo
 
@@ -56,6 +58,8 @@ def default_registry() -> AgentRegistry:
     registry.register(JiraAgent)
     registry.register(ZendeskAgent)
     registry.register(ServiceNowAgent)
+    registry.register(WorkdayAgent)
+    registry.register(SapAgent)
     return registry
 
 
