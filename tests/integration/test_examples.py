@@ -1,0 +1,69 @@
+"""Every workflow in examples/ runs on the local stack and produces outputs that make sense."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+
+from tests.helpers import REFERENCE_INPUT, ROOT, GatewayApi
+
+EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
+
+
+def outputs(execution: dict) -> dict[str, dict]:
+    return {run["agent_id"]: run["output"] for run in execution["agent_executions"]}
+
+
+def sales_outreach(execution: dict) -> None:
+    out = outputs(execution)
+    assert len(out["sales_agent_1"]["deals"]) == 20
+    assert out["email_agent_1"]["emails_sent"] == 20
+
+
+def support_escalation(execution: dict) -> None:
+    out = outputs(execution)
+    tickets = out["open_tickets"]["tickets"]
+    assert tickets and all(ticket["organization_name"] == "Northwind Logistics" for ticket in tickets)
+    assert all(ticket["priority"] in ("urgent", "high") for ticket in tickets)
+    assert all(ticket["status"] not in ("solved", "closed") for ticket in tickets)
+    records = out["incidents"]["records"]
+    assert [record["source_id"] for record in records] == [str(ticket["id"]) for ticket in tickets]
+    assert all(record["number"].startswith("INC") for record in records)
+    message = out["notify_support"]["messages"][0]["text"]
+    assert records[0]["number"] in message or str(len(records)) in message
+
+
+def new_hire_onboarding(execution: dict) -> None:
+    out = outputs(execution)
+    workers = out["new_hires"]["workers"]
+    issues = out["onboarding_issues"]["issues"]
+    assert workers and len(issues) == len(workers)
+    assert all(issue["key"].startswith("ONB-") for issue in issues)
+    assert all(worker["name"] in issue["summary"] for worker, issue in zip(workers, issues, strict=True))
+    assert out["notify_people_ops"]["posted"] >= 1
+    assert issues[0]["key"] in out["notify_people_ops"]["messages"][0]["text"]
+
+
+CHECKS: dict[str, Callable[[dict], None]] = {
+    "sales_outreach": sales_outreach,
+    "support_escalation": support_escalation,
+    "new_hire_onboarding": new_hire_onboarding,
+}
+
+
+def test_every_example_has_a_check() -> None:
+    assert {path.stem for path in EXAMPLES} == set(CHECKS)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.stem)
+def test_example_completes_with_sensible_outputs(api: GatewayApi, path) -> None:
+    status, workflow = api.post("/api/v1/workflows", json.loads(path.read_text()))
+    assert status == 201, workflow
+    body = {"workflow_id": workflow["id"], "input": REFERENCE_INPUT}
+    status, started = api.post("/api/v1/executions", body)
+    assert status == 202, started
+    execution = api.wait(started["id"])
+    assert execution["status"] == "completed", execution["error"]
+    CHECKS[path.stem](execution)
