@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentflow.aws import client
-from agentflow.settings import get_settings
+from agentflow.settings import Settings, get_settings
 
 
 @dataclass(frozen=True)
@@ -27,8 +27,9 @@ class SfnExecution:
 class StateMachines:
     """One state machine per workflow; every update publishes a new version."""
 
-    def __init__(self) -> None:
-        self.settings = get_settings()
+    @property
+    def settings(self) -> Settings:
+        return get_settings()
 
     @property
     def sfn(self) -> Any:

@@ -27,8 +27,13 @@ def new_key() -> str:
 
 class ApiKeyRepository:
     def __init__(self, table: str | None = None, db: Any = None) -> None:
-        self.table = table or get_settings().api_keys_table
+        self._table = table
         self._db = db
+
+    @property
+    def table(self) -> str:
+        # Read per use, like the client: the function's settings, not those of whoever built this.
+        return self._table or get_settings().api_keys_table
 
     @property
     def db(self) -> Any:

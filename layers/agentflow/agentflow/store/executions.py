@@ -74,7 +74,12 @@ def request_fingerprint(body: Any) -> str:
 
 class ExecutionRepository:
     def __init__(self, table: str | None = None) -> None:
-        self.table = table or get_settings().executions_table
+        self._table = table
+
+    @property
+    def table(self) -> str:
+        # Read per use, like the client: the function's settings, not those of whoever built this.
+        return self._table or get_settings().executions_table
 
     @property
     def db(self) -> Any:

@@ -22,9 +22,15 @@ _sequence = itertools.count()
 
 class LogRepository:
     def __init__(self, table: str | None = None) -> None:
-        settings = get_settings()
-        self.table = table or settings.logs_table
-        self.retention_seconds = settings.log_retention_days * 86400
+        self._table = table
+
+    @property
+    def table(self) -> str:
+        return self._table or get_settings().logs_table
+
+    @property
+    def retention_seconds(self) -> int:
+        return get_settings().log_retention_days * 86400
 
     @property
     def db(self) -> Any:

@@ -20,7 +20,12 @@ class PayloadStore:
     """Stores a JSON document inline (returned as text) or in S3 (returned as a key)."""
 
     def __init__(self, bucket: str | None = None) -> None:
-        self.bucket = bucket or get_settings().payloads_bucket
+        self._bucket = bucket
+
+    @property
+    def bucket(self) -> str:
+        # Read per use, like the client: the function's settings, not those of whoever built this.
+        return self._bucket or get_settings().payloads_bucket
 
     def put(self, key: str, value: Any) -> tuple[str | None, str | None]:
         """(inline JSON, None) for small values, (None, S3 key) for large ones."""

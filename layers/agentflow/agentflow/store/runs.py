@@ -24,8 +24,13 @@ def _run_key(tenant_id: str, execution_id: str) -> str:
 
 class AgentRunRepository:
     def __init__(self, table: str | None = None, payloads: PayloadStore | None = None) -> None:
-        self.table = table or get_settings().agent_runs_table
+        self._table = table
         self.payloads = payloads or PayloadStore()
+
+    @property
+    def table(self) -> str:
+        # Read per use, like the client: the function's settings, not those of whoever built this.
+        return self._table or get_settings().agent_runs_table
 
     @property
     def db(self) -> Any:

@@ -55,7 +55,12 @@ def _stored(item: dict[str, Any]) -> StoredWorkflow:
 
 class WorkflowRepository:
     def __init__(self, table: str | None = None) -> None:
-        self.table = table or get_settings().workflows_table
+        self._table = table
+
+    @property
+    def table(self) -> str:
+        # Read per use, like the client: the function's settings, not those of whoever built this.
+        return self._table or get_settings().workflows_table
 
     @property
     def db(self) -> Any:
