@@ -46,7 +46,25 @@ def new_hire_onboarding(execution: dict) -> None:
     assert issues[0]["key"] in out["notify_people_ops"]["messages"][0]["text"]
 
 
+def deal_desk(execution: dict) -> None:
+    out = outputs(execution)
+    deals = out["q4_deals"]["deals"]
+    assert deals and all(deal["stage"] == "Negotiation" and deal["amount"] >= 50_000 for deal in deals)
+    with_orders = out["open_orders"]["deals"]
+    assert with_orders and all(deal["sap_order_count"] > 0 for deal in with_orders)
+    assert {deal["id"] for deal in with_orders} <= {deal["id"] for deal in deals}
+    emails = out["owner_emails"]["emails"]
+    assert len(emails) == min(10, len(with_orders))
+    for email, deal in zip(emails, with_orders, strict=False):
+        assert email["recipient"] == deal["owner_email"] and deal["account_name"] in email["body"]
+    # The model wrote the bodies: its tokens are counted on the agent and in the totals
+    metrics = execution["metrics"]
+    assert metrics["per_agent"]["owner_emails"]["tokens"] > 0
+    assert metrics["total_tokens"] == sum(agent["tokens"] for agent in metrics["per_agent"].values())
+
+
 CHECKS: dict[str, Callable[[dict], None]] = {
+    "deal_desk": deal_desk,
     "sales_outreach": sales_outreach,
     "support_escalation": support_escalation,
     "new_hire_onboarding": new_hire_onboarding,

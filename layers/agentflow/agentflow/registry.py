@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agentflow.agents.base import Agent
 from agentflow.agents.email_outreach import EmailOutreachAgent
+from agentflow.agents.hubspot import HubSpotAgent
 from agentflow.agents.jira import JiraAgent
 from agentflow.agents.sales_intelligence import SalesIntelligenceAgent
 from agentflow.agents.sap import SapAgent
@@ -60,6 +61,7 @@ def default_registry() -> AgentRegistry:
     registry.register(ServiceNowAgent)
     registry.register(WorkdayAgent)
     registry.register(SapAgent)
+    registry.register(HubSpotAgent)
     return registry
 
 

@@ -322,11 +322,11 @@ def test_factory_gives_sandboxes_in_sandbox_mode(tmp_path) -> None:
 
 def test_factory_names_the_known_connectors_for_an_unknown_one(tmp_path) -> None:
     factory = ConnectorFactory(sandbox_settings(tmp_path), tenant_id="t_acme")
-    with pytest.raises(ConnectorError, match="known: salesforce"):
-        factory.crm("hubspot", None)
+    with pytest.raises(ConnectorError, match="known: salesforce, hubspot"):
+        factory.crm("pipedrive", None)
     with pytest.raises(ConnectorError, match="known: outlook, ses"):
         factory.mail("gmail", None)
-    assert CRM_CONNECTORS == ("salesforce",)
+    assert CRM_CONNECTORS == ("salesforce", "hubspot")
     assert MAIL_CONNECTORS == ("outlook", "ses")
 
 

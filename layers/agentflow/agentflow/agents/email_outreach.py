@@ -119,7 +119,8 @@ PURPOSES = {
 }
 LLM_SYSTEM = (
     "You write short, specific B2B sales emails to a colleague who owns a deal. Use only the facts "
-    "given; do not invent names, numbers or dates. No subject line, no greeting, no sign-off."
+    "given; do not invent names, numbers or dates. Write the whole body: a greeting with the "
+    "recipient's first name, the message, and a sign-off with the given signature. No subject line."
 )
 
 
@@ -133,6 +134,7 @@ def llm_prompt(deal: Opportunity, config: EmailOutreachConfig) -> str:
         f"value: {fields['amount']}",
         f"close date: {fields['close_date']}",
         f"stage: {deal.stage}",
+        f"signature: {config.signature}",
     ]
     return f"Write the body of an email to {PURPOSES[config.email_template]}.\n" + "\n".join(facts)
 
@@ -144,9 +146,11 @@ def render(
     subject_template, body_template = TEMPLATES[config.email_template]
     fields = _fields(deal)
     if config.generation == "llm" and ctx is not None:
-        text = ctx.generate(system=LLM_SYSTEM, prompt=llm_prompt(deal, config)).strip()
-    else:
-        text = body_template.format(**fields)
+        # The model writes the whole body, greeting and sign-off included.
+        return subject_template.format(**fields), ctx.generate(
+            system=LLM_SYSTEM, prompt=llm_prompt(deal, config)
+        )
+    text = body_template.format(**fields)
     lines = []
     if config.include_greeting:
         lines += [f"Hi {deal.owner_name.split()[0]},", ""]

@@ -20,7 +20,7 @@ from agentflow.connectors.ses import SesMailClient
 from agentflow.errors import ConnectorError
 from agentflow.settings import Settings
 
-CRM_CONNECTORS = ("salesforce",)
+CRM_CONNECTORS = ("salesforce", "hubspot")
 MAIL_CONNECTORS = ("outlook", "ses")
 
 
@@ -70,6 +70,10 @@ class ConnectorFactory:
         """The CRM connector called ``name`` (one of :data:`CRM_CONNECTORS`)."""
         if name not in CRM_CONNECTORS:
             raise ConnectorError(f"unknown CRM connector '{name}'; known: {', '.join(CRM_CONNECTORS)}")
+        if name == "hubspot":
+            # HubSpot is also a vendor connector (the hubspot agent opens it): one way to build it.
+            crm: CrmConnector = self.open(name, credentials_secret)
+            return crm
         if self.sandbox:
             return SalesforceSandbox(latency_ms=self.settings.sandbox_latency_ms)
         secret_name = self._require_secret(name, credentials_secret)
