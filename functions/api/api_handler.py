@@ -14,7 +14,7 @@ from agentflow import __version__
 from agentflow.errors import AgentFlowError
 from agentflow.observability import logger
 from agentflow.tracing import tracer
-from api_routes import agents, executions, workflows
+from api_routes import agents, executions, schedules, workflows
 from api_routes.common import JSON
 
 API_PREFIX = "/api/v1"
@@ -22,7 +22,7 @@ MAX_BODY_BYTES = 1024 * 1024
 TITLE = "AgentFlow API"
 
 app = APIGatewayRestResolver(enable_validation=True)
-for router in (agents.router, workflows.router, executions.router):
+for router in (agents.router, workflows.router, schedules.router, executions.router):
     app.include_router(router, prefix=API_PREFIX)
 app.enable_swagger(
     path="/docs",
@@ -99,10 +99,25 @@ def unexpected_error(error: Exception) -> Response[Any]:
 
 
 def _normalise(event: dict[str, Any]) -> dict[str, Any]:
-    """The contract accepts paths with or without a trailing slash."""
+    """Paths with or without a trailing slash are the same route; every body is JSON.
+
+    A client that sends a body without ``Content-Type: application/json`` (``curl -d`` says
+    form-encoded) still means JSON: the API speaks nothing else.
+    """
     path = event.get("path") or "/"
     if len(path) > 1 and path.endswith("/"):
         event = {**event, "path": path.rstrip("/")}
+    headers = {
+        key: value for key, value in (event.get("headers") or {}).items() if key.lower() != "content-type"
+    }
+    declared = next(
+        (value for key, value in (event.get("headers") or {}).items() if key.lower() == "content-type"), ""
+    )
+    if event.get("body") and not declared.lower().startswith(("application/json", "multipart/")):
+        event = {**event, "headers": {**headers, "Content-Type": "application/json"}}
+        if event.get("multiValueHeaders"):
+            multi = {k: v for k, v in event["multiValueHeaders"].items() if k.lower() != "content-type"}
+            event["multiValueHeaders"] = {**multi, "Content-Type": ["application/json"]}
     return event
 
 

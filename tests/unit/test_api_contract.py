@@ -81,3 +81,13 @@ def test_oversized_body_is_413() -> None:
 def test_missing_tenant_is_401() -> None:
     status, body = call("GET", "/api/v1/workflows", tenant_id=None)
     assert status == 401 and body["error"]["code"] == "unauthorized"
+
+
+def test_a_body_without_json_content_type_is_still_read_as_json() -> None:
+    # Given `curl -d` (form-encoded) with a JSON body missing a required field
+    event = proxy_event("POST", "/api/v1/workflows", {"name": "x", "agents": "all of them"})
+    event["headers"] = {"Content-Type": "application/x-www-form-urlencoded"}
+    event["multiValueHeaders"] = {"Content-Type": ["application/x-www-form-urlencoded"]}
+    response = api_handler.lambda_handler(event, lambda_context())
+    # Then the 422 is about the body's fields, not about its encoding
+    assert response["statusCode"] == 422 and "agents" in json.loads(response["body"])["error"]["message"]

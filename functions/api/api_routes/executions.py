@@ -51,9 +51,15 @@ def list_executions(
     status: Annotated[ExecutionStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     next_token: Annotated[str | None, Query()] = None,
+    schedule_id: Annotated[str | None, Query()] = None,
 ) -> ExecutionList:
     executions, token = service().list(
-        tenant_of(router), workflow_id=workflow_id, status=status, limit=limit, next_token=next_token
+        tenant_of(router),
+        workflow_id=workflow_id,
+        status=status,
+        limit=limit,
+        next_token=next_token,
+        schedule_id=schedule_id,
     )
     return ExecutionList(executions=executions, next_token=token)
 

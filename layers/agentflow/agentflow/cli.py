@@ -1,4 +1,5 @@
-"""The ``agentflow`` command: the local stack, the demo, and API keys of a deployed stack."""
+"""The ``agentflow`` command: the local stack, the demo, API keys of a deployed stack, and the API commands
+(workflows, run, executions, schedules, agent-types; see ``agentflow.cli_api``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import signal
 import sys
 import threading
 from pathlib import Path
+
+from agentflow import cli_api
 
 
 def _api_key(value: str) -> tuple[str, str]:
@@ -35,6 +38,10 @@ def _local(args: argparse.Namespace) -> int:
         stack.stop()
         print(f"agentflow local: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
         return 2
+    from agentflow.local.scheduler import LocalScheduler
+
+    # moto stores EventBridge Scheduler schedules but never fires them: this loop does.
+    schedules = LocalScheduler(stack.client("scheduler"), stack.lambdas).start()
     print(f"AgentFlow local stack at {server.url}  (Swagger UI: {server.url}/docs)")
     for tenant, key in pairs:
         print(f"  tenant {tenant!r}: Authorization: Bearer {key}")
@@ -46,6 +53,7 @@ def _local(args: argparse.Namespace) -> int:
         stopped.wait()
     finally:
         print("\nStopping…")
+        schedules.stop()
         server.stop()
         stack.stop()
     return 0
@@ -87,8 +95,14 @@ def _create_api_key(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="agentflow", description="Multi-agent workflows on AWS serverless.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="agentflow",
+        description="Multi-agent workflows on AWS serverless.",
+        epilog=cli_api.EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cli_api.add_connection_options(parser)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     local = commands.add_parser("local", help="run the API on a local stack (moto; no AWS account)")
     local.add_argument("--host", default="127.0.0.1")
@@ -123,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--region", default=None)
     create.add_argument("--name", default="", help="a label for the key")
     create.set_defaults(run=_create_api_key)
+
+    cli_api.register(commands)
     return parser
 
 

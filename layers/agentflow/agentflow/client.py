@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
+API = "/api/v1"
+
+
+def _id(value: str) -> str:
+    """An id as one path segment, so that no argument can point a request at another route."""
+    return quote(value, safe="")
+
 
 class ApiError(Exception):
-    """The API answered with an error body."""
+    """The API answered with an error body (or with something that is not the API's JSON)."""
 
     def __init__(self, status: int, body: Any) -> None:
         error = body.get("error", {}) if isinstance(body, dict) else {}
@@ -21,29 +29,104 @@ class ApiError(Exception):
 
 
 class AgentFlowClient:
-    def __init__(self, base_url: str, api_key: str | None, timeout: float = 30.0) -> None:
+    """Calls the API at ``base_url`` (a local stack or a deployed stage URL) with one API key.
+
+    ``transport`` replaces the network (tests pass an ``httpx.MockTransport``).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout)
+        self.base_url = base_url.rstrip("/")
+        self.http = httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
+        )
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send one request; the decoded JSON body, or ``ApiError`` for any status of 400 and above."""
         response = self.http.request(method, path, **kwargs)
-        body = response.json() if response.content else None
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            # A proxy's HTML page or a server that is not AgentFlow: say so instead of failing to decode.
+            reason = response.reason_phrase or "unexpected response"
+            raise ApiError(
+                response.status_code,
+                {
+                    "error": {
+                        "code": "not_agentflow",
+                        "message": f"{response.url} answered HTTP {response.status_code} {reason} "
+                        "without a JSON body; is this the AgentFlow API?",
+                    }
+                },
+            ) from None
         if response.status_code >= 400:
             raise ApiError(response.status_code, body)
         return body
 
+    def page(
+        self, path: str, key: str, limit: int | None = None, **params: Any
+    ) -> tuple[list[Any], str | None]:
+        """Items of a paged list, following ``next_token`` until ``limit`` items (``None``: all of them).
+
+        Returns the items and the token of what remains (``None`` when nothing does).
+        """
+        items: list[Any] = []
+        token = params.pop("next_token", None)
+        query = {name: value for name, value in params.items() if value is not None}
+        while True:
+            query["limit"] = 100 if limit is None else min(100, limit - len(items))
+            if token:
+                query["next_token"] = token
+            body = self.request("GET", path, params=query)
+            items += body[key]
+            token = body.get("next_token")
+            if not token or (limit is not None and len(items) >= limit):
+                return items, token
+
+    # Workflows
+
     def create_workflow(self, definition: dict[str, Any]) -> dict[str, Any]:
-        return dict(self.request("POST", "/api/v1/workflows/", json=definition))
+        return dict(self.request("POST", f"{API}/workflows/", json=definition))
+
+    def workflows(
+        self, limit: int | None = 50, next_token: str | None = None
+    ) -> tuple[list[Any], str | None]:
+        return self.page(f"{API}/workflows/", "workflows", limit, next_token=next_token)
+
+    def workflow(self, workflow_id: str) -> dict[str, Any]:
+        return dict(self.request("GET", f"{API}/workflows/{_id(workflow_id)}"))
+
+    def update_workflow(self, workflow_id: str, definition: dict[str, Any], version: int) -> dict[str, Any]:
+        """Replace the definition if ``version`` is still the stored one (else ``ApiError`` 409)."""
+        body = {**definition, "version": version}
+        return dict(self.request("PUT", f"{API}/workflows/{_id(workflow_id)}", json=body))
+
+    def delete_workflow(self, workflow_id: str) -> None:
+        self.request("DELETE", f"{API}/workflows/{_id(workflow_id)}")
+
+    # Executions
 
     def start_execution(
         self, workflow_id: str, data: Any, idempotency_key: str | None = None
     ) -> dict[str, Any]:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         body = {"workflow_id": workflow_id, "input": data}
-        return dict(self.request("POST", "/api/v1/executions/", json=body, headers=headers))
+        return dict(self.request("POST", f"{API}/executions/", json=body, headers=headers))
 
     def execution(self, execution_id: str) -> dict[str, Any]:
-        return dict(self.request("GET", f"/api/v1/executions/{execution_id}"))
+        return dict(self.request("GET", f"{API}/executions/{_id(execution_id)}"))
+
+    def executions(
+        self, limit: int | None = 50, next_token: str | None = None, **filters: str | None
+    ) -> tuple[list[Any], str | None]:
+        """Executions newest first; ``filters``: ``workflow_id``, ``status``, ``schedule_id``."""
+        return self.page(f"{API}/executions/", "executions", limit, next_token=next_token, **filters)
 
     def wait(self, execution_id: str, timeout: float = 120.0, interval: float = 0.25) -> dict[str, Any]:
         """Poll until the execution is terminal (or ``timeout`` seconds pass)."""
@@ -55,10 +138,51 @@ class AgentFlowClient:
             time.sleep(interval)
 
     def logs(self, execution_id: str, **params: str) -> list[dict[str, Any]]:
-        return list(self.request("GET", f"/api/v1/executions/{execution_id}/logs", params=params)["logs"])
+        return list(self.request("GET", f"{API}/executions/{_id(execution_id)}/logs", params=params)["logs"])
 
     def timeline(self, execution_id: str) -> list[dict[str, Any]]:
-        return list(self.request("GET", f"/api/v1/executions/{execution_id}/timeline")["timeline"])
+        return list(self.request("GET", f"{API}/executions/{_id(execution_id)}/timeline")["timeline"])
+
+    def stop_execution(self, execution_id: str) -> dict[str, Any]:
+        return dict(self.request("POST", f"{API}/executions/{_id(execution_id)}/stop"))
+
+    # Agents
+
+    def agent_types(self) -> list[dict[str, Any]]:
+        return list(self.request("GET", f"{API}/agents/types")["agent_types"])
+
+    # Schedules
+
+    def create_schedule(
+        self,
+        workflow_id: str,
+        expression: str,
+        timezone: str = "UTC",
+        data: Any = None,
+        enabled: bool = True,
+    ) -> dict[str, Any]:
+        body = {"expression": expression, "timezone": timezone, "input": data, "enabled": enabled}
+        return dict(self.request("POST", f"{API}/workflows/{_id(workflow_id)}/schedules", json=body))
+
+    def schedules(self, workflow_id: str) -> list[dict[str, Any]]:
+        return list(self.request("GET", f"{API}/workflows/{_id(workflow_id)}/schedules")["schedules"])
+
+    def schedule(self, workflow_id: str, schedule_id: str) -> dict[str, Any]:
+        return dict(self.request("GET", f"{API}/workflows/{_id(workflow_id)}/schedules/{_id(schedule_id)}"))
+
+    def update_schedule(self, workflow_id: str, schedule_id: str, **changes: Any) -> dict[str, Any]:
+        """PATCH any of ``expression``, ``timezone``, ``input``, ``enabled``."""
+        path = f"{API}/workflows/{_id(workflow_id)}/schedules/{_id(schedule_id)}"
+        return dict(self.request("PATCH", path, json=changes))
+
+    def delete_schedule(self, workflow_id: str, schedule_id: str) -> None:
+        self.request("DELETE", f"{API}/workflows/{_id(workflow_id)}/schedules/{_id(schedule_id)}")
 
     def close(self) -> None:
         self.http.close()
+
+    def __enter__(self) -> AgentFlowClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 
@@ -24,3 +25,13 @@ def new_execution_id(now_ms: int | None = None) -> str:
     """``exec_`` + 10 chars of millisecond time + 16 random chars: sorts by creation time."""
     moment = now_ms if now_ms is not None else time.time_ns() // 1_000_000
     return "exec_" + _base32(moment, 10) + _base32(secrets.randbits(80), 16)
+
+
+def new_schedule_id() -> str:
+    return "sch_" + _base32(secrets.randbits(80), 16)
+
+
+def derived_execution_id(moment_ms: int, source: str) -> str:
+    """An execution id fixed by its source and time (a schedule's delivery): a repeat is the same id."""
+    digest = int.from_bytes(hashlib.sha256(source.encode()).digest()[:10], "big")
+    return "exec_" + _base32(moment_ms, 10) + _base32(digest, 16)

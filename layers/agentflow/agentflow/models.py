@@ -135,6 +135,8 @@ class Trigger(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     type: Literal["api", "schedule", "webhook", "event"] = "api"
+    schedule_id: str | None = None
+    scheduled_time: str | None = None
 
 
 class Execution(BaseModel):
@@ -163,6 +165,36 @@ class ExecutionList(BaseModel):
 class StartExecutionRequest(_Strict):
     workflow_id: str = Field(min_length=1, max_length=100)
     input: Any = None
+
+
+class ScheduleCreate(_Strict):
+    expression: str = Field(min_length=1, max_length=256, description="cron(...), rate(...) or at(...)")
+    timezone: str = Field("UTC", min_length=1, max_length=64, description="IANA timezone name")
+    input: Any = None
+    enabled: bool = True
+
+
+class SchedulePatch(_Strict):
+    expression: str | None = Field(None, min_length=1, max_length=256)
+    timezone: str | None = Field(None, min_length=1, max_length=64)
+    input: Any = None
+    enabled: bool | None = None
+
+
+class Schedule(BaseModel):
+    id: str
+    workflow_id: str
+    expression: str
+    timezone: str
+    input: Any = None
+    enabled: bool
+    next_run_at: str | None
+    created_at: str
+    updated_at: str
+
+
+class ScheduleList(BaseModel):
+    schedules: list[Schedule]
 
 
 class LogLevel(StrEnum):

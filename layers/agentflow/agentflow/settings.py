@@ -40,6 +40,10 @@ class Settings(BaseModel):
     # "<agent_type>=<function arn>,..." — the compiler's map from agent type to Lambda function.
     agent_functions: str = Field("", alias="AGENT_FUNCTIONS")
     finalizer_function_arn: str = Field("", alias="FINALIZER_FUNCTION_ARN")
+    # EventBridge Scheduler: where schedules live and what they invoke (the trigger function).
+    schedule_group: str = Field("default", alias="SCHEDULE_GROUP")
+    trigger_function_arn: str = Field("", alias="TRIGGER_FUNCTION_ARN")
+    scheduler_role_arn: str = Field("", alias="SCHEDULER_ROLE_ARN")
     # AWS runs published version ARNs; moto can only run the unqualified (latest) ARN.
     start_published_version: bool = Field(True, alias="START_PUBLISHED_VERSION")
     agent_type: str = Field("", alias="AGENT_TYPE")

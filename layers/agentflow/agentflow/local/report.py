@@ -11,7 +11,10 @@ def _moment(text: str) -> datetime:
 
 
 def gantt(timeline: list[dict[str, Any]], width: int = 40) -> list[str]:
-    """One bar per agent on a shared time axis, so parallel agents show side by side."""
+    """One bar per agent on a shared time axis, so parallel agents show side by side.
+
+    Agents that have not finished (pending, running, skipped after a failure) get an empty row.
+    """
     spans = [
         (entry, _moment(entry["started_at"]), _moment(entry["completed_at"]))
         for entry in timeline
@@ -21,53 +24,60 @@ def gantt(timeline: list[dict[str, Any]], width: int = 40) -> list[str]:
         return ["  (no agent has run)"]
     start = min(begin for _, begin, _ in spans)
     total = max((end - start).total_seconds() for _, _, end in spans) or 1e-9
-    name_width = max(len(entry["agent_id"]) for entry, _, _ in spans)
-    lines = []
+    name_width = max(len(entry["agent_id"]) for entry in timeline)
+    bars = {}
     for entry, begin, end in spans:
         left = int((begin - start).total_seconds() / total * width)
         length = max(1, round((end - begin).total_seconds() / total * width))
-        bar = " " * left + "█" * min(length, width - left)
-        lines.append(
-            f"  {entry['agent_id']:<{name_width}} |{bar:<{width}}| "
-            f"{entry['duration_ms']} ms  {entry['status']}"
-        )
+        bars[entry["agent_id"]] = (" " * left + "█" * min(length, width - left), f"{entry['duration_ms']} ms")
+    lines = []
+    for entry in timeline:
+        bar, duration = bars.get(entry["agent_id"], ("", "-"))
+        lines.append(f"  {entry['agent_id']:<{name_width}} |{bar:<{width}}| {duration}  {entry['status']}")
     return lines
 
 
 def execution_report(
     execution: dict[str, Any], timeline: list[dict[str, Any]], logs: list[dict[str, Any]]
 ) -> str:
+    """The outcome of an execution: status, deals and emails found in the outputs, metrics, timeline, logs."""
     lines = [f"Status: {execution['status']}"]
     if execution.get("error"):
         error = execution["error"]
-        lines.append(f"Error: {error.get('agent_id') or 'workflow'}: {error['type']}: {error['message']}")
+        where = error.get("agent_id") or "workflow"
+        lines.append(f"Error: {where}: {error.get('type', 'Error')}: {error.get('message')}")
     for run in execution["agent_executions"]:
-        output = run.get("output") or {}
-        if "deals" in output:
+        output = run.get("output")
+        if not isinstance(output, dict):
+            continue
+        if isinstance(output.get("deals"), list):
             deals = output["deals"]
             lines += [
                 "",
                 f"Deals found by {run['agent_id']}: {len(deals)} "
-                f"(total ${output.get('total_amount', 0):,.0f})",
+                f"(total ${output.get('total_amount') or 0:,.0f})",
             ]
             for deal in deals[:5]:
+                name = str(deal.get("name") or deal.get("id") or "")[:58]
                 lines.append(
-                    f"  {deal['name'][:58]:<58} ${deal['amount']:>10,.0f}  closes {deal['close_date']}  "
-                    f"owner {deal['owner_name']}"
+                    f"  {name:<58} ${deal.get('amount') or 0:>10,.0f}  "
+                    f"closes {deal.get('close_date', '-')}  owner {deal.get('owner_name', '-')}"
                 )
             if len(deals) > 5:
                 lines.append(f"  … and {len(deals) - 5} more")
-        if "emails" in output:
+        if isinstance(output.get("emails"), list):
             emails = output["emails"]
             lines += [
                 "",
-                f"Emails sent by {run['agent_id']}: {output['emails_sent']} via {output.get('connector')}",
+                f"Emails sent by {run['agent_id']}: {output.get('emails_sent', len(emails))} "
+                f"via {output.get('connector')}",
             ]
             for email in emails[:3]:
                 lines += [
-                    f"  To: {email['recipient_name']} <{email['recipient']}>   id {email['message_id']}",
-                    f"  Subject: {email['subject']}",
-                    *[f"    {line}" for line in email["body"].splitlines() if line.strip()][:4],
+                    f"  To: {email.get('recipient_name', '')} <{email.get('recipient')}>   "
+                    f"id {email.get('message_id')}",
+                    f"  Subject: {email.get('subject')}",
+                    *[f"    {line}" for line in str(email.get("body", "")).splitlines() if line.strip()][:4],
                     "",
                 ]
     metrics = execution["metrics"]
@@ -75,17 +85,19 @@ def execution_report(
     for agent_id, figures in metrics["per_agent"].items():
         duration = f"{figures['duration_ms']} ms" if figures.get("duration_ms") is not None else "-"
         lines.append(f"  {agent_id:<20} {figures['tokens']:>8} ${figures['cost_usd']:>9.4f} {duration:>10}")
+    total_duration = f"{metrics['duration_ms']} ms" if metrics.get("duration_ms") is not None else "-"
     lines.append(
         f"  {'total':<20} {metrics['total_tokens']:>8} ${metrics['total_cost_usd']:>9.4f} "
-        f"{str(metrics.get('duration_ms')) + ' ms':>10}"
+        f"{total_duration:>10}"
     )
     lines += ["", "Timeline", *gantt(timeline), "", "Logs (INFO and above)"]
-    for entry in logs:
-        if entry["level"] == "DEBUG":
-            continue
-        lines.append(
-            f"  {entry['timestamp'][11:23]} {entry['level']:<5} "
-            f"{entry['agent_id'] or entry['component']:<16} "
-            f"{entry['message']}"
-        )
+    lines += [log_line(entry) for entry in logs if entry["level"] != "DEBUG"]
     return "\n".join(lines)
+
+
+def log_line(entry: dict[str, Any], date: bool = False) -> str:
+    """One execution log entry: time of day (with the date if asked), level, agent or component, message."""
+    timestamp = entry["timestamp"]
+    moment = timestamp[:23].replace("T", " ") if date else timestamp[11:23]
+    source = entry.get("agent_id") or entry.get("component") or ""
+    return f"  {moment} {entry['level']:<5} {source:<16} {entry['message']}"

@@ -237,6 +237,9 @@ class LocalStack:
                 Timeout=spec.timeout,
                 Environment={"Variables": spec.environment},
             )
+        scheduler = self.client("scheduler")
+        for logical_id in self.template.of_type("AWS::Scheduler::ScheduleGroup"):
+            scheduler.create_schedule_group(Name=self.template.physical_name(logical_id))
         self.client("ses").verify_email_identity(EmailAddress=self.sender_email)
         from agentflow.settings import function_environment
         from agentflow.store.apikeys import ApiKeyRepository

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 from typing import Any
 
 from agentflow.dag import children_of
-from agentflow.errors import ConflictError
+from agentflow.errors import ConflictError, NotFoundError
 from agentflow.execution_log import ExecutionLog
 from agentflow.ids import new_execution_id
 from agentflow.models import (
@@ -56,12 +57,20 @@ class ExecutionService:
         request: StartExecutionRequest,
         idempotency_key: str | None = None,
         trigger: Trigger | None = None,
+        execution_id: str | None = None,
     ) -> tuple[Execution, bool]:
-        """Start the workflow's current version. Returns (execution, whether it is new)."""
+        """Start the workflow's current version. Returns (execution, whether it is new).
+
+        ``execution_id`` fixes the id (and the Step Functions execution name) for starts that may be
+        delivered twice; an existing id returns that execution.
+        """
         stored = self.workflows.get(tenant_id, request.workflow_id)
         workflow = stored.workflow
         now = utcnow()
-        execution_id = new_execution_id(int(now.timestamp() * 1000))
+        if execution_id is not None:
+            with contextlib.suppress(NotFoundError):
+                return self.get(tenant_id, execution_id), False
+        execution_id = execution_id or new_execution_id(int(now.timestamp() * 1000))
         input_inline, input_ref = self.payloads.put(f"inputs/{tenant_id}/{execution_id}.json", request.input)
         children = children_of(workflow)
         types = {node.id: node.type for node in workflow.agents}
@@ -171,12 +180,18 @@ class ExecutionService:
         status: ExecutionStatus | None,
         limit: int,
         next_token: str | None,
+        schedule_id: str | None = None,
     ) -> tuple[list[Execution], str | None]:
         """Newest first, as summaries: per-agent detail is on the single-execution read."""
         if workflow_id:
             self.workflows.get(tenant_id, workflow_id)  # another tenant's workflow answers 404
         records, token = self.executions.list(
-            tenant_id, workflow_id=workflow_id, status=status, limit=limit, next_token=next_token
+            tenant_id,
+            workflow_id=workflow_id,
+            status=status,
+            limit=limit,
+            next_token=next_token,
+            schedule_id=schedule_id,
         )
         return [self._execution(record, [], None, record.metrics) for record in records], token
 

@@ -11,6 +11,7 @@ from agentflow.errors import ConflictError
 from agentflow.ids import new_workflow_id
 from agentflow.models import Workflow, WorkflowDefinition, WorkflowUpdate, isoformat, utcnow
 from agentflow.registry import REGISTRY, AgentRegistry
+from agentflow.services.schedules import ScheduleService
 from agentflow.settings import get_settings
 from agentflow.sfn import StateMachines
 from agentflow.store.workflows import StoredWorkflow, WorkflowRepository
@@ -106,7 +107,9 @@ class WorkflowService:
         return self.repository.list(tenant_id, limit, next_token)
 
     def delete(self, tenant_id: str, workflow_id: str) -> None:
+        """Delete the workflow, its versions, its schedules and its state machine."""
         stored = self.repository.get(tenant_id, workflow_id)
+        ScheduleService(workflows=self.repository).delete_all(tenant_id, workflow_id)
         self.repository.delete(tenant_id, workflow_id)
         with contextlib.suppress(self.machines.sfn.exceptions.StateMachineDoesNotExist):
             self.machines.delete(stored.state_machine_arn)  # already gone is as good as deleted

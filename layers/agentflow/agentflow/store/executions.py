@@ -53,6 +53,8 @@ def _to_values(record: ExecutionRecord) -> dict[str, Any]:
     values["sk"] = values.pop("id")
     values["workflow_key"] = f"{record.tenant_id}#{record.workflow_id}"
     values["trigger"] = record.trigger.model_dump_json()
+    # A top-level attribute, so a schedule's executions can be filtered in the Query.
+    values["schedule_id"] = getattr(record.trigger, "schedule_id", None)
     values["error"] = record.error.model_dump_json() if record.error else None
     values["metrics"] = record.metrics.model_dump_json() if record.metrics else None
     return values
@@ -62,6 +64,7 @@ def _record(item: dict[str, Any]) -> ExecutionRecord:
     values = from_item(item)
     values["id"] = values.pop("sk")
     values.pop("workflow_key", None)
+    values.pop("schedule_id", None)
     for name in ("trigger", "error", "metrics"):
         if values.get(name):
             values[name] = json.loads(values[name])
@@ -161,6 +164,7 @@ class ExecutionRepository:
         status: ExecutionStatus | None,
         limit: int,
         next_token: str | None,
+        schedule_id: str | None = None,
     ) -> tuple[list[ExecutionRecord], str | None]:
         """Newest first. A status filter may return short pages; follow next_token."""
         kwargs: dict[str, Any] = {"TableName": self.table, "ScanIndexForward": False, "Limit": limit}
@@ -177,10 +181,16 @@ class ExecutionRepository:
                 "KeyConditionExpression": "tenant_id = :p AND begins_with(sk, :prefix)",
                 "ExpressionAttributeValues": to_item({":p": tenant_id, ":prefix": "exec_"}),
             }
+        filters = []
         if status:
-            kwargs["FilterExpression"] = "#status = :status"
+            filters.append("#status = :status")
             kwargs["ExpressionAttributeNames"] = {"#status": "status"}
             kwargs["ExpressionAttributeValues"][":status"] = {"S": status.value}
+        if schedule_id:
+            filters.append("schedule_id = :schedule")
+            kwargs["ExpressionAttributeValues"][":schedule"] = {"S": schedule_id}
+        if filters:
+            kwargs["FilterExpression"] = " AND ".join(filters)
         start = decode_token(next_token, partition_attr=partition[0], partition_value=partition[1])
         if start:
             kwargs["ExclusiveStartKey"] = start

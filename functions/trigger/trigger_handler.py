@@ -1,0 +1,25 @@
+"""Entry point of schedule deliveries: EventBridge Scheduler invokes it with the schedule's input."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from agentflow.observability import logger
+from agentflow.services.triggers import ScheduledDelivery, TriggerService
+from agentflow.tracing import tracer
+
+
+@cache
+def service() -> TriggerService:
+    return TriggerService()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    delivery = ScheduledDelivery.model_validate(event)
+    logger.append_keys(schedule_id=delivery.schedule_id, workflow_id=delivery.workflow_id)
+    return service().fire(delivery)
