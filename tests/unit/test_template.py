@@ -62,7 +62,12 @@ def test_functions_run_python_311_with_the_layer(template: StackTemplate) -> Non
 
 def test_only_health_docs_and_openapi_skip_the_authorizer(template: StackTemplate) -> None:
     public = {route.path for route in template.routes() if not route.authorized}
-    assert public == {"/api/v1/health", "/docs", "/api/v1/openapi.json"}
+    assert public == {
+        "/api/v1/health",
+        "/docs",
+        "/api/v1/openapi.json",
+        "/api/v1/workflows/{workflow_id}/trigger",
+    }
 
 
 def test_every_function_has_a_log_group_with_retention(template: StackTemplate) -> None:

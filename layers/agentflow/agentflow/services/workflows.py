@@ -12,6 +12,7 @@ from agentflow.ids import new_workflow_id
 from agentflow.models import Workflow, WorkflowDefinition, WorkflowUpdate, isoformat, utcnow
 from agentflow.registry import REGISTRY, AgentRegistry
 from agentflow.services.schedules import ScheduleService
+from agentflow.services.webhooks import WebhookService
 from agentflow.settings import get_settings
 from agentflow.sfn import StateMachines
 from agentflow.store.workflows import StoredWorkflow, WorkflowRepository
@@ -110,6 +111,7 @@ class WorkflowService:
         """Delete the workflow, its versions, its schedules and its state machine."""
         stored = self.repository.get(tenant_id, workflow_id)
         ScheduleService(workflows=self.repository).delete_all(tenant_id, workflow_id)
+        WebhookService(workflows=self.repository).remove(tenant_id, workflow_id)
         self.repository.delete(tenant_id, workflow_id)
         with contextlib.suppress(self.machines.sfn.exceptions.StateMachineDoesNotExist):
             self.machines.delete(stored.state_machine_arn)  # already gone is as good as deleted
