@@ -124,3 +124,25 @@ def test_a_duplicate_delivery_starts_nothing_twice(api: GatewayApi, workflow_id:
     assert first["started"] is True and again["started"] is False
     assert first["execution_id"] == again["execution_id"]
     api.wait(first["execution_id"])
+
+
+def test_the_local_loop_keeps_local_time_across_a_dst_change(
+    api: GatewayApi, workflow_id: str, stack
+) -> None:
+    # Given only a weekday 08:00 New York schedule (earlier tests' schedules would fire for days)
+    scheduler, group = stack.client("scheduler"), stack.template.physical_name("ScheduleGroup")
+    for item in scheduler.list_schedules(GroupName=group)["Schedules"]:
+        scheduler.delete_schedule(Name=item["Name"], GroupName=group)
+    body = {"expression": "cron(0 8 ? * MON-FRI *)", "timezone": "America/New_York"}
+    schedule = api.post(schedules_path(workflow_id), body)[1]
+    loop = LocalScheduler(
+        stack.client("scheduler"), stack.lambdas, start=datetime(2027, 3, 12, 10, 0, tzinfo=UTC)
+    )
+    # When it ticks across Friday 12 → Tuesday 16 March 2027 (clocks go forward on Sunday 14 March)
+    fired = [
+        r["scheduled_time"]
+        for r in loop.tick(datetime(2027, 3, 16, 14, 0, tzinfo=UTC))
+        if schedule["id"] in r["schedule"]
+    ]
+    # Then it fired at 08:00 local each weekday: 13:00Z (EST) before, 12:00Z (EDT) after
+    assert fired == ["2027-03-12T13:00:00.000Z", "2027-03-15T12:00:00.000Z", "2027-03-16T12:00:00.000Z"]

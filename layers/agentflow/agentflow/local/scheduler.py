@@ -27,11 +27,17 @@ def _utc(moment: datetime) -> datetime:
 
 class LocalScheduler:
     def __init__(
-        self, scheduler_client: Any, lambdas: InProcessLambdas, clock: Callable[[], datetime] = utcnow
+        self,
+        scheduler_client: Any,
+        lambdas: InProcessLambdas,
+        clock: Callable[[], datetime] = utcnow,
+        start: datetime | None = None,
     ) -> None:
         self.scheduler = scheduler_client
         self.lambdas = lambdas
         self.clock = clock
+        # Like EventBridge Scheduler, nothing is back-filled from before the loop started.
+        self.start_time = _utc(start or clock())
         self._seen: dict[str, datetime] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -51,7 +57,7 @@ class LocalScheduler:
         for schedule in self._schedules():
             key = f"{schedule.get('GroupName')}/{schedule['Name']}"
             changed = _utc(schedule.get("LastModificationDate") or schedule.get("CreationDate") or now)
-            since = max(self._seen.get(key, changed), changed)
+            since = max(self._seen.get(key, changed), changed, self.start_time)
             self._seen[key] = now
             if schedule.get("State") != "ENABLED":
                 continue
