@@ -14,7 +14,7 @@ from agentflow import __version__
 from agentflow.errors import AgentFlowError
 from agentflow.observability import logger
 from agentflow.tracing import tracer
-from api_routes import agents, executions, schedules, webhooks, workflows
+from api_routes import agents, event_triggers, executions, schedules, webhooks, workflows
 from api_routes.common import JSON
 
 API_PREFIX = "/api/v1"
@@ -22,7 +22,14 @@ MAX_BODY_BYTES = 1024 * 1024
 TITLE = "AgentFlow API"
 
 app = APIGatewayRestResolver(enable_validation=True)
-for router in (agents.router, workflows.router, schedules.router, webhooks.router, executions.router):
+for router in (
+    agents.router,
+    workflows.router,
+    schedules.router,
+    webhooks.router,
+    event_triggers.router,
+    executions.router,
+):
     app.include_router(router, prefix=API_PREFIX)
 app.enable_swagger(
     path="/docs",

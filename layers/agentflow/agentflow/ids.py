@@ -35,3 +35,7 @@ def derived_execution_id(moment_ms: int, source: str) -> str:
     """An execution id fixed by its source and time (a schedule's delivery): a repeat is the same id."""
     digest = int.from_bytes(hashlib.sha256(source.encode()).digest()[:10], "big")
     return "exec_" + _base32(moment_ms, 10) + _base32(digest, 16)
+
+
+def new_event_trigger_id() -> str:
+    return "evt_" + _base32(secrets.randbits(80), 16)

@@ -137,6 +137,8 @@ class Trigger(BaseModel):
     type: Literal["api", "schedule", "webhook", "event"] = "api"
     schedule_id: str | None = None
     scheduled_time: str | None = None
+    event_trigger_id: str | None = None
+    event_id: str | None = None
 
 
 class Execution(BaseModel):
@@ -195,6 +197,28 @@ class Schedule(BaseModel):
 
 class ScheduleList(BaseModel):
     schedules: list[Schedule]
+
+
+class EventTriggerCreate(_Strict):
+    event_pattern: dict[str, Any] = Field(
+        description=(
+            "An EventBridge event pattern over AgentFlow's events (source 'agentflow'), e.g. "
+            '{"detail-type": ["AgentFlow Execution Status Change"], "detail": {"status": ["completed"]}}'
+        )
+    )
+    enabled: bool = True
+
+
+class EventTrigger(BaseModel):
+    id: str
+    workflow_id: str
+    event_pattern: dict[str, Any]
+    enabled: bool
+    created_at: str
+
+
+class EventTriggerList(BaseModel):
+    event_triggers: list[EventTrigger]
 
 
 class LogLevel(StrEnum):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentflow.local.template import FunctionSpec
+from agentflow.observability import logger
 from agentflow.settings import function_environment
 
 Handler = Callable[[Any, Any], Any]
@@ -60,6 +61,7 @@ class InProcessLambdas:
         self._handlers: dict[str, Handler] = {}
         self._lock = threading.Lock()
         self._original: Any = None
+        self._original_send: Any = None
 
     def _handler(self, spec: FunctionSpec) -> Handler:
         with self._lock:
@@ -132,6 +134,46 @@ class InProcessLambdas:
             return original(function, event)
 
         setattr(LambdaFunction, "_invoke_lambda", invoke)  # noqa: B010 - patching moto on purpose
+        self._install_event_targets()
+
+    def _install_event_targets(self) -> None:
+        """Deliver EventBridge rules' Lambda targets in-process (moto delivers only to SQS, logs, buses).
+
+        As on AWS, the rule's InputTransformer shapes the payload and the invocation is asynchronous.
+        """
+        from moto.events.models import Rule
+        from moto.events.utils import EventTemplateParser
+
+        self._original_send = Rule.send_to_targets
+        runtime = self
+
+        def send_to_targets(rule: Any, event: Any, transform_input: bool = True) -> None:
+            mine = [t for t in rule.targets if t["Arn"].rsplit(":", 1)[-1] in runtime.by_name]
+            others = [t for t in rule.targets if t not in mine]
+            if mine and rule.event_pattern.matches_event(event):
+                for target in mine:
+                    transformer = target.get("InputTransformer") or {}
+                    payload = EventTemplateParser.parse(
+                        input_template=transformer.get("InputTemplate") or "",
+                        input_paths_map=transformer.get("InputPathsMap", {}),
+                        event=event,
+                    )
+                    name = target["Arn"].rsplit(":", 1)[-1]
+                    threading.Thread(target=runtime._call_async, args=(name, payload), daemon=True).start()
+            if others:
+                kept, rule.targets = rule.targets, others
+                try:
+                    runtime._original_send(rule, event, transform_input)
+                finally:
+                    rule.targets = kept
+
+        setattr(Rule, "send_to_targets", send_to_targets)  # noqa: B010
+
+    def _call_async(self, name: str, payload: Any) -> None:
+        try:
+            self.call(name, payload)
+        except FunctionFailedError as failure:
+            logger.error("Asynchronous invocation failed", extra={"function": name, **failure.envelope})
 
     def uninstall(self) -> None:
         if self._original is not None:
@@ -139,3 +181,8 @@ class InProcessLambdas:
 
             setattr(LambdaFunction, "_invoke_lambda", self._original)  # noqa: B010
             self._original = None
+        if getattr(self, "_original_send", None) is not None:
+            from moto.events.models import Rule
+
+            setattr(Rule, "send_to_targets", self._original_send)  # noqa: B010
+            self._original_send = None

@@ -7,6 +7,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from agentflow.execution_log import ExecutionLog
 from agentflow.models import (
     AgentMetrics,
@@ -18,7 +20,8 @@ from agentflow.models import (
     isoformat,
     utcnow,
 )
-from agentflow.observability import emit_execution_metric
+from agentflow.observability import emit_execution_metric, logger
+from agentflow.services.event_triggers import publish_execution_status
 from agentflow.store.executions import ExecutionRecord, ExecutionRepository
 from agentflow.store.runs import AgentRunRepository
 
@@ -107,7 +110,18 @@ class Finalizer:
             emit_execution_metric(
                 status.value, summary.duration_ms, summary.total_tokens, summary.total_cost_usd
             )
+            self._announce(record, status)
         return changed
+
+    @staticmethod
+    def _announce(record: ExecutionRecord, status: ExecutionStatus) -> None:
+        """Tell event triggers the execution ended. A lost announcement must not undo the ending."""
+        try:
+            publish_execution_status(record.tenant_id, record.id, record.workflow_id, status.value)
+        except (BotoCoreError, ClientError):
+            logger.exception(
+                "Could not publish the execution's status change", extra={"execution_id": record.id}
+            )
 
     @staticmethod
     def _error(

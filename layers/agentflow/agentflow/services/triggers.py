@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -12,6 +12,7 @@ from agentflow.ids import derived_execution_id
 from agentflow.models import StartExecutionRequest, Trigger
 from agentflow.observability import logger
 from agentflow.services.executions import ExecutionService
+from agentflow.store.event_triggers import EventTriggerRepository
 from agentflow.store.schedules import ScheduleRepository
 
 
@@ -24,12 +25,53 @@ class ScheduledDelivery(BaseModel):
     scheduled_time: str
 
 
+def event_time(value: Any) -> datetime:
+    """An event's time: ISO-8601 from EventBridge (epoch seconds from some emulators)."""
+    if isinstance(value, int | float) or (isinstance(value, str) and value.replace(".", "", 1).isdigit()):
+        return datetime.fromtimestamp(float(value), UTC)
+    return datetime.fromisoformat(str(value or "1970-01-01T00:00:00Z").replace("Z", "+00:00"))
+
+
+class EventDelivery(BaseModel):
+    """What an event trigger's rule delivers: the matched event, with whose trigger it is."""
+
+    tenant_id: str
+    workflow_id: str
+    event_trigger_id: str
+    event: dict[str, Any]
+
+
 class TriggerService:
     def __init__(
-        self, executions: ExecutionService | None = None, schedules: ScheduleRepository | None = None
+        self,
+        executions: ExecutionService | None = None,
+        schedules: ScheduleRepository | None = None,
+        event_triggers: EventTriggerRepository | None = None,
     ) -> None:
         self.executions = executions or ExecutionService()
         self.schedules = schedules or ScheduleRepository()
+        self.event_triggers = event_triggers or EventTriggerRepository()
+
+    def fire_event(self, delivery: EventDelivery) -> dict[str, Any]:
+        """Start the trigger's workflow with the event as input, once per event id."""
+        try:
+            trigger = self.event_triggers.get(
+                delivery.tenant_id, delivery.workflow_id, delivery.event_trigger_id
+            )
+        except NotFoundError:
+            return {"started": False, "reason": "event trigger deleted"}
+        # The rule's pattern pins the tenant; checking again costs nothing and guards a stray delivery.
+        if not trigger.enabled or delivery.event.get("detail", {}).get("tenant_id") != delivery.tenant_id:
+            return {"started": False, "reason": "not for this trigger"}
+        event_id = str(delivery.event.get("id") or "")
+        moment = event_time(delivery.event.get("time"))
+        execution, created = self.executions.start(
+            delivery.tenant_id,
+            StartExecutionRequest(workflow_id=delivery.workflow_id, input=delivery.event),
+            trigger=Trigger(type="event", event_trigger_id=trigger.id, event_id=event_id),
+            execution_id=derived_execution_id(int(moment.timestamp() * 1000), f"{trigger.id}:{event_id}"),
+        )
+        return {"execution_id": execution.id, "started": created}
 
     def fire(self, delivery: ScheduledDelivery) -> dict[str, Any]:
         """Start the schedule's workflow once per scheduled time, however often it is delivered."""

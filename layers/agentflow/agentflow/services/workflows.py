@@ -11,6 +11,7 @@ from agentflow.errors import ConflictError
 from agentflow.ids import new_workflow_id
 from agentflow.models import Workflow, WorkflowDefinition, WorkflowUpdate, isoformat, utcnow
 from agentflow.registry import REGISTRY, AgentRegistry
+from agentflow.services.event_triggers import EventTriggerService
 from agentflow.services.schedules import ScheduleService
 from agentflow.services.webhooks import WebhookService
 from agentflow.settings import get_settings
@@ -112,6 +113,7 @@ class WorkflowService:
         stored = self.repository.get(tenant_id, workflow_id)
         ScheduleService(workflows=self.repository).delete_all(tenant_id, workflow_id)
         WebhookService(workflows=self.repository).remove(tenant_id, workflow_id)
+        EventTriggerService(workflows=self.repository).delete_all(tenant_id, workflow_id)
         self.repository.delete(tenant_id, workflow_id)
         with contextlib.suppress(self.machines.sfn.exceptions.StateMachineDoesNotExist):
             self.machines.delete(stored.state_machine_arn)  # already gone is as good as deleted

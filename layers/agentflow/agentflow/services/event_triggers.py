@@ -1,0 +1,132 @@
+"""Event triggers: an EventBridge rule over AgentFlow's own events starts a workflow.
+
+A tenant may only react to its own AgentFlow events: every rule's pattern is pinned to
+``source: agentflow`` and to the tenant's id, whatever the caller's pattern says about them.
+AgentFlow publishes "AgentFlow Execution Status Change" events when executions end, so one
+workflow can start when another completes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+from agentflow.aws import client
+from agentflow.clock import isoformat, utcnow
+from agentflow.errors import InvalidInputError
+from agentflow.ids import new_event_trigger_id
+from agentflow.models import EventTrigger, EventTriggerCreate
+from agentflow.settings import get_settings
+from agentflow.store.event_triggers import EventTriggerRecord, EventTriggerRepository
+from agentflow.store.workflows import WorkflowRepository
+
+EVENT_SOURCE = "agentflow"
+EXECUTION_STATUS_CHANGE = "AgentFlow Execution Status Change"
+
+
+def scoped_pattern(pattern: dict[str, Any], tenant_id: str) -> dict[str, Any]:
+    """``pattern`` limited to the tenant's own AgentFlow events."""
+    detail = pattern.get("detail", {})
+    if not isinstance(detail, dict):
+        raise InvalidInputError("event_pattern.detail must be an object of field patterns.")
+    return {**pattern, "source": [EVENT_SOURCE], "detail": {**detail, "tenant_id": [tenant_id]}}
+
+
+def to_event_trigger(record: EventTriggerRecord) -> EventTrigger:
+    return EventTrigger(
+        id=record.id,
+        workflow_id=record.workflow_id,
+        event_pattern=record.event_pattern,
+        enabled=record.enabled,
+        created_at=record.created_at,
+    )
+
+
+def publish_execution_status(tenant_id: str, execution_id: str, workflow_id: str, status: str) -> None:
+    """Announce an ended execution on the default event bus (what event triggers listen to)."""
+    detail = {
+        "tenant_id": tenant_id,
+        "execution_id": execution_id,
+        "workflow_id": workflow_id,
+        "status": status,
+    }
+    client("events").put_events(
+        Entries=[
+            {"Source": EVENT_SOURCE, "DetailType": EXECUTION_STATUS_CHANGE, "Detail": json.dumps(detail)}
+        ]
+    )
+
+
+class EventTriggerService:
+    def __init__(
+        self, workflows: WorkflowRepository | None = None, triggers: EventTriggerRepository | None = None
+    ) -> None:
+        self.workflows = workflows or WorkflowRepository()
+        self.triggers = triggers or EventTriggerRepository()
+
+    @property
+    def events(self) -> Any:
+        return client("events")
+
+    def create(self, tenant_id: str, workflow_id: str, request: EventTriggerCreate) -> EventTrigger:
+        self.workflows.get(tenant_id, workflow_id)
+        trigger_id = new_event_trigger_id()
+        record = EventTriggerRecord(
+            tenant_id=tenant_id,
+            id=trigger_id,
+            workflow_id=workflow_id,
+            event_pattern=scoped_pattern(request.event_pattern, tenant_id),
+            enabled=request.enabled,
+            created_at=isoformat(utcnow()),
+            rule_name=f"{get_settings().state_machine_prefix}-{trigger_id}"[:64],
+        )
+        try:
+            self.events.put_rule(
+                Name=record.rule_name,
+                EventPattern=json.dumps(record.event_pattern),
+                State="ENABLED" if record.enabled else "DISABLED",
+                Description=f"Starts AgentFlow workflow {workflow_id}",
+            )
+        except self.events.exceptions.InvalidEventPatternException as error:
+            raise InvalidInputError(f"event_pattern is not a valid EventBridge pattern: {error}") from None
+        target_input = json.dumps(
+            {
+                "tenant_id": tenant_id,
+                "workflow_id": workflow_id,
+                "event_trigger_id": trigger_id,
+                "event": "EVENT",
+            }
+        ).replace('"EVENT"', "<aws.events.event.json>")
+        self.events.put_targets(
+            Rule=record.rule_name,
+            Targets=[
+                {
+                    "Id": "trigger",
+                    "Arn": get_settings().trigger_function_arn,
+                    "InputTransformer": {"InputPathsMap": {}, "InputTemplate": target_input},
+                }
+            ],
+        )
+        self.triggers.put(record)
+        return to_event_trigger(record)
+
+    def list(self, tenant_id: str, workflow_id: str) -> list[EventTrigger]:
+        self.workflows.get(tenant_id, workflow_id)
+        return [to_event_trigger(record) for record in self.triggers.list(tenant_id, workflow_id)]
+
+    def _remove(self, record: EventTriggerRecord) -> None:
+        with contextlib.suppress(self.events.exceptions.ResourceNotFoundException):
+            self.events.remove_targets(Rule=record.rule_name, Ids=["trigger"])
+            self.events.delete_rule(Name=record.rule_name)
+
+    def delete(self, tenant_id: str, workflow_id: str, trigger_id: str) -> None:
+        self.workflows.get(tenant_id, workflow_id)
+        record = self.triggers.get(tenant_id, workflow_id, trigger_id)
+        self._remove(record)
+        self.triggers.delete(tenant_id, workflow_id, trigger_id)
+
+    def delete_all(self, tenant_id: str, workflow_id: str) -> None:
+        for record in self.triggers.list(tenant_id, workflow_id):
+            self._remove(record)
+            self.triggers.delete(tenant_id, workflow_id, record.id)

@@ -1,0 +1,75 @@
+"""Event triggers: a workflow starts when another of the tenant's workflows completes."""
+
+from __future__ import annotations
+
+import time
+
+from tests.helpers import REFERENCE_INPUT, GatewayApi, reference_workflow
+
+COMPLETED = {"detail-type": ["AgentFlow Execution Status Change"], "detail": {"status": ["completed"]}}
+
+
+def create_workflow(api: GatewayApi) -> str:
+    return str(api.post("/api/v1/workflows", reference_workflow())[1]["id"])
+
+
+def executions_of(api: GatewayApi, workflow_id: str) -> list[dict]:
+    return list(api.get(f"/api/v1/executions?workflow_id={workflow_id}")[1]["executions"])
+
+
+def wait_for_executions(api: GatewayApi, workflow_id: str, count: int, timeout: float = 30) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = executions_of(api, workflow_id)
+        if len(found) >= count:
+            return found
+        time.sleep(0.2)
+    return executions_of(api, workflow_id)
+
+
+def test_a_completed_execution_starts_the_triggered_workflow(api: GatewayApi) -> None:
+    # Given workflow B triggered by the completion of workflow A
+    first, second = create_workflow(api), create_workflow(api)
+    pattern = {**COMPLETED, "detail": {**COMPLETED["detail"], "workflow_id": [first]}}
+    status, trigger = api.post(f"/api/v1/workflows/{second}/event-triggers", {"event_pattern": pattern})
+    assert status == 201, trigger
+    assert trigger["event_pattern"]["source"] == ["agentflow"]
+    assert trigger["event_pattern"]["detail"]["tenant_id"] == ["tenant-a"]
+    # When A runs to completion
+    started = api.post("/api/v1/executions", {"workflow_id": first, "input": REFERENCE_INPUT})[1]
+    assert api.wait(started["id"])["status"] == "completed"
+    # Then B starts once, with the event as its input
+    triggered = wait_for_executions(api, second, 1)
+    assert len(triggered) == 1
+    assert triggered[0]["trigger"]["type"] == "event"
+    assert triggered[0]["trigger"]["event_trigger_id"] == trigger["id"]
+    execution = api.wait(triggered[0]["id"])
+    assert execution["input"]["detail"]["execution_id"] == started["id"]
+    assert execution["status"] == "completed"
+
+
+def test_another_tenants_events_never_trigger(api: GatewayApi, other_tenant: GatewayApi) -> None:
+    # Given tenant B's workflow listening for any completion
+    listener = create_workflow(other_tenant)
+    assert (
+        other_tenant.post(f"/api/v1/workflows/{listener}/event-triggers", {"event_pattern": COMPLETED})[0]
+        == 201
+    )
+    # When tenant A's workflow completes
+    workflow_id = create_workflow(api)
+    started = api.post("/api/v1/executions", {"workflow_id": workflow_id, "input": REFERENCE_INPUT})[1]
+    api.wait(started["id"])
+    time.sleep(1)
+    # Then nothing started for tenant B
+    assert executions_of(other_tenant, listener) == []
+
+
+def test_list_delete_and_invalid_patterns(api: GatewayApi) -> None:
+    workflow_id = create_workflow(api)
+    path = f"/api/v1/workflows/{workflow_id}/event-triggers"
+    trigger = api.post(path, {"event_pattern": COMPLETED})[1]
+    assert [item["id"] for item in api.get(path)[1]["event_triggers"]] == [trigger["id"]]
+    assert api.call("DELETE", f"{path}/{trigger['id']}")[0] == 204
+    assert api.get(path)[1]["event_triggers"] == []
+    status, error = api.post(path, {"event_pattern": {"detail": "everything"}})
+    assert status == 422 and "detail" in error["error"]["message"]
