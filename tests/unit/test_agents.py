@@ -18,44 +18,12 @@ from agentflow.agents.sales_intelligence import (
 from agentflow.connectors.factory import ConnectorFactory
 from agentflow.errors import AgentError
 from agentflow.settings import Settings
-
-
-class RecordingLog:
-    """Keeps the lines an agent writes (the execution log's interface)."""
-
-    def __init__(self) -> None:
-        self.lines: list[tuple[str, str]] = []
-
-    def debug(self, message: str) -> None:
-        self.lines.append(("DEBUG", message))
-
-    def info(self, message: str) -> None:
-        self.lines.append(("INFO", message))
-
-    def warning(self, message: str) -> None:
-        self.lines.append(("WARN", message))
-
-    def error(self, message: str) -> None:
-        self.lines.append(("ERROR", message))
+from tests.unit.agent_support import RecordingLog, reference_deals, sandbox_context
 
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> AgentContext:
-    settings = Settings.model_validate({"CONNECTOR_MODE": "sandbox", "SANDBOX_DIR": str(tmp_path)})
-    return AgentContext(
-        tenant_id="t",
-        execution_id="exec_1",
-        workflow_id="wf_1",
-        node_id="node",
-        settings=settings,
-        log=RecordingLog(),
-        connectors=ConnectorFactory(settings, "t"),
-    )
-
-
-def reference_deals(ctx: AgentContext) -> dict:
-    config = SalesIntelligenceConfig(stage="Negotiation", min_amount=100000, close_quarter="Q4")
-    return SalesIntelligenceAgent().run(config, "Find Q4 deals", ctx).model_dump(mode="json")
+    return sandbox_context(tmp_path)
 
 
 @pytest.mark.parametrize(

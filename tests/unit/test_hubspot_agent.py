@@ -13,45 +13,16 @@ from agentflow.agents.base import AgentContext
 from agentflow.agents.email_outreach import EmailOutreachAgent, EmailOutreachConfig
 from agentflow.agents.hubspot import HubSpotAgent, HubSpotConfig, render_note
 from agentflow.agents.sales_intelligence import SalesIntelligenceAgent, SalesIntelligenceConfig
-from agentflow.connectors.factory import ConnectorFactory
 from agentflow.connectors.hubspot import HubSpotSandbox
 from agentflow.errors import AgentError
-from agentflow.settings import Settings
+from tests.unit.agent_support import sandbox_context
 
 REFERENCE = {"stage": "Negotiation", "min_amount": 100000, "close_quarter": "Q4"}
 
 
-class RecordingLog:
-    """Keeps the lines an agent writes (the execution log's interface)."""
-
-    def __init__(self) -> None:
-        self.lines: list[tuple[str, str]] = []
-
-    def debug(self, message: str) -> None:
-        self.lines.append(("DEBUG", message))
-
-    def info(self, message: str) -> None:
-        self.lines.append(("INFO", message))
-
-    def warning(self, message: str) -> None:
-        self.lines.append(("WARN", message))
-
-    def error(self, message: str) -> None:
-        self.lines.append(("ERROR", message))
-
-
 @pytest.fixture
 def ctx(tmp_path: Path) -> AgentContext:
-    settings = Settings.model_validate({"CONNECTOR_MODE": "sandbox", "SANDBOX_DIR": str(tmp_path)})
-    return AgentContext(
-        tenant_id="t",
-        execution_id="exec_1",
-        workflow_id="wf_1",
-        node_id="node",
-        settings=settings,
-        log=RecordingLog(),
-        connectors=ConnectorFactory(settings, "t"),
-    )
+    return sandbox_context(tmp_path)
 
 
 def run(ctx: AgentContext, data: Any = None, **config: Any) -> dict[str, Any]:

@@ -12,42 +12,13 @@ from pydantic import ValidationError
 from agentflow.agents.base import AgentContext
 from agentflow.agents.servicenow import ServiceNowAgent, ServiceNowConfig, record_values
 from agentflow.agents.zendesk import ZendeskAgent, ZendeskConfig
-from agentflow.connectors.factory import ConnectorFactory
 from agentflow.errors import AgentError
-from agentflow.settings import Settings
-
-
-class RecordingLog:
-    """Keeps the lines an agent writes (the execution log's interface)."""
-
-    def __init__(self) -> None:
-        self.lines: list[tuple[str, str]] = []
-
-    def debug(self, message: str) -> None:
-        self.lines.append(("DEBUG", message))
-
-    def info(self, message: str) -> None:
-        self.lines.append(("INFO", message))
-
-    def warning(self, message: str) -> None:
-        self.lines.append(("WARN", message))
-
-    def error(self, message: str) -> None:
-        self.lines.append(("ERROR", message))
+from tests.unit.agent_support import sandbox_context
 
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> AgentContext:
-    settings = Settings.model_validate({"CONNECTOR_MODE": "sandbox", "SANDBOX_DIR": str(tmp_path)})
-    return AgentContext(
-        tenant_id="t",
-        execution_id="exec_1",
-        workflow_id="wf_1",
-        node_id="servicenow",
-        settings=settings,
-        log=RecordingLog(),
-        connectors=ConnectorFactory(settings, "t"),
-    )
+    return sandbox_context(tmp_path, node_id="servicenow")
 
 
 def lines(ctx: AgentContext, level: str) -> list[str]:

@@ -10,56 +10,20 @@ import pytest
 from pydantic import ValidationError
 
 from agentflow.agents.base import AgentContext
-from agentflow.agents.sales_intelligence import SalesIntelligenceAgent, SalesIntelligenceConfig
 from agentflow.agents.workday import WorkdayAgent, WorkdayConfig, people_from, window
-from agentflow.connectors.factory import ConnectorFactory
 from agentflow.errors import AgentError
 from agentflow.models import utcnow
-from agentflow.settings import Settings
-
-
-class RecordingLog:
-    """Keeps the lines an agent writes (the execution log's interface)."""
-
-    def __init__(self) -> None:
-        self.lines: list[tuple[str, str]] = []
-
-    def debug(self, message: str) -> None:
-        self.lines.append(("DEBUG", message))
-
-    def info(self, message: str) -> None:
-        self.lines.append(("INFO", message))
-
-    def warning(self, message: str) -> None:
-        self.lines.append(("WARN", message))
-
-    def error(self, message: str) -> None:
-        self.lines.append(("ERROR", message))
+from tests.unit.agent_support import RecordingLog, reference_deals, sandbox_context
 
 
 @pytest.fixture
 def ctx(tmp_path: Path) -> AgentContext:
-    settings = Settings.model_validate({"CONNECTOR_MODE": "sandbox", "SANDBOX_DIR": str(tmp_path)})
-    return AgentContext(
-        tenant_id="t",
-        execution_id="exec_1",
-        workflow_id="wf_1",
-        node_id="node",
-        settings=settings,
-        log=RecordingLog(),
-        connectors=ConnectorFactory(settings, "t"),
-    )
+    return sandbox_context(tmp_path)
 
 
 def lines(ctx: AgentContext, level: str) -> list[str]:
     assert isinstance(ctx.log, RecordingLog)
     return [message for lvl, message in ctx.log.lines if lvl == level]
-
-
-def reference_deals(ctx: AgentContext) -> dict[str, Any]:
-    """The real sales_intelligence output of the reference query (20 Q4 negotiation deals)."""
-    config = SalesIntelligenceConfig(stage="Negotiation", min_amount=100000, close_quarter="Q4")
-    return SalesIntelligenceAgent().run(config, "Find Q4 deals", ctx).model_dump(mode="json")
 
 
 def run(ctx: AgentContext, data: Any = None, **config: Any) -> dict[str, Any]:
