@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from agentflow.cli import main
 from agentflow.client import AgentFlowClient
 from agentflow.local.gateway import Gateway, GatewayServer
 from agentflow.local.stack import LocalStack, free_port
+from agentflow.services.webhooks import sign
 from tests.helpers import REFERENCE_INPUT, email, reference_workflow, sales, workflow
 
 pytestmark = [pytest.mark.integration, pytest.mark.enable_socket]
@@ -303,6 +305,129 @@ def test_an_unreachable_api_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
     closed = f"http://127.0.0.1:{free_port()}"
     assert agentflow(closed, "workflows", "list") == 3
     assert capsys.readouterr().err.startswith(f"error: cannot reach the AgentFlow API at {closed}: ")
+
+
+# Webhooks
+
+
+def test_webhooks_issue_prints_a_url_and_secret_that_start_the_workflow(
+    url: str, client: AgentFlowClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a webhook issued from the command line
+    workflow_id = client.create_workflow(reference_workflow())["id"]
+    assert agentflow(url, "webhooks", "issue", workflow_id) == 0
+    out = capsys.readouterr().out
+    hook_url = re.search(r"^  url: +(\S+)$", out, re.MULTILINE)
+    secret = re.search(r"^  secret: +(\S+)$", out, re.MULTILINE)
+    assert hook_url and secret and "shown once" in out
+    path = httpx.URL(hook_url[1]).path
+    assert path == f"/api/v1/workflows/{workflow_id}/trigger"
+    # When a call signed with the secret is sent to the trigger URL
+    body = json.dumps({"request": "Find Q4 deals over $100K"}).encode()
+    moment = str(int(time.time()))
+    headers = {"X-AgentFlow-Timestamp": moment, "X-AgentFlow-Signature": sign(secret[1], moment, body)}
+    response = httpx.post(f"{url}{path}", content=body, headers=headers)
+    # Then the workflow starts
+    assert response.status_code == 202, response.text
+    assert response.json()["workflow_id"] == workflow_id
+
+
+def test_webhooks_issue_again_rotates_and_prints_json(
+    url: str, client: AgentFlowClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workflow_id = client.create_workflow(reference_workflow())["id"]
+    assert agentflow(url, "webhooks", "issue", workflow_id, "-o", "json") == 0
+    first = json_out(capsys)
+    assert agentflow(url, "webhooks", "issue", workflow_id, "-o", "json") == 0
+    second = json_out(capsys)
+    assert first["url"] == second["url"] and first["secret"] != second["secret"]
+
+
+def test_webhooks_issue_for_an_unknown_workflow_is_refused(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert agentflow(url, "webhooks", "issue", "wf_doesnotexist") == 2
+    assert capsys.readouterr().err.startswith("error: ")
+
+
+# Event triggers
+
+
+def test_triggers_create_after_list_and_delete(
+    url: str, client: AgentFlowClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = client.create_workflow(reference_workflow())["id"]
+    second = client.create_workflow(reference_workflow())["id"]
+    # When a trigger is created to start the second workflow after the first fails or times out
+    args = ("triggers", "create", second, "--after", first, "--status", "failed", "--status", "timed_out")
+    assert agentflow(url, *args, "-o", "json") == 0
+    trigger = json_out(capsys)
+    assert trigger["enabled"] is True
+    assert trigger["event_pattern"]["detail-type"] == ["AgentFlow Execution Status Change"]
+    assert trigger["event_pattern"]["detail"]["workflow_id"] == [first]
+    assert trigger["event_pattern"]["detail"]["status"] == ["failed", "timed_out"]
+    # Then the list shows it, summarised
+    assert agentflow(url, "triggers", "list", second) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["ID", "ENABLED", "PATTERN", "CREATED"]
+    (row,) = lines[1:]
+    assert re.match(rf"{trigger['id']} +yes +after {first}: failed\|timed_out +\d{{4}}-", row)
+    # And once deleted it is gone
+    assert agentflow(url, "triggers", "delete", second, trigger["id"]) == 0
+    assert capsys.readouterr().out == f"Deleted event trigger {trigger['id']}\n"
+    assert agentflow(url, "triggers", "list", second) == 0
+    assert capsys.readouterr().out == "(no event triggers)\n"
+
+
+def test_triggers_create_from_a_pattern_disabled(
+    url: str, client: AgentFlowClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workflow_id = client.create_workflow(reference_workflow())["id"]
+    pattern = {"detail-type": ["AgentFlow Execution Status Change"], "detail": {"status": ["cancelled"]}}
+    args = ("triggers", "create", workflow_id, "--pattern-file", write(tmp_path, pattern, "pattern.json"))
+    assert agentflow(url, *args, "--disabled") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Created event trigger ") and re.search(r" no +after any workflow: cancelled ", out)
+    (trigger,) = client.event_triggers(workflow_id)
+    assert trigger["enabled"] is False and trigger["event_pattern"]["detail"]["status"] == ["cancelled"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--pattern", '{"detail-type": '], "error: --pattern is not valid JSON: "),
+        (["--pattern", '["not", "an", "object"]'], "error: --pattern must be a JSON object"),
+        (["--pattern", "{}", "--status", "failed"], "error: --status goes with --after"),
+        (["--after", "wf_doesnotexist"], "error: --after wf_doesnotexist: "),
+    ],
+)
+def test_triggers_create_refuses_bad_patterns(
+    url: str, completed: dict[str, Any], extra: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workflow_id = completed["workflow_id"]
+    assert agentflow(url, "triggers", "create", workflow_id, *extra) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(message) and "Traceback" not in captured.err and captured.out == ""
+    assert client_triggers(url, workflow_id) == []
+
+
+def test_triggers_create_after_itself_is_refused(
+    url: str, completed: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    workflow_id = completed["workflow_id"]
+    assert agentflow(url, "triggers", "create", workflow_id, "--after", workflow_id) == 2
+    assert "itself" in capsys.readouterr().err
+
+
+def test_triggers_create_needs_a_pattern(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["triggers", "create", "wf_1"])
+    assert exit_.value.code == 2 and "--after" in capsys.readouterr().err
+
+
+def client_triggers(url: str, workflow_id: str) -> list[dict[str, Any]]:
+    with AgentFlowClient(url, KEY) as api:
+        return api.event_triggers(workflow_id)
 
 
 # Schedules: the requests sent, per API.md "Schedules and triggers"

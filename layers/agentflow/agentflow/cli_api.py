@@ -1,4 +1,5 @@
-"""The ``agentflow`` commands that talk to the HTTP API: workflows, runs, executions, schedules, agent types.
+"""The ``agentflow`` commands that talk to the HTTP API: workflows, runs, executions, schedules, webhooks,
+event triggers, agent types.
 
 They work the same against the local stack (``agentflow local``) and a deployed stage: ``--url`` and
 ``--api-key``, or AGENTFLOW_URL and AGENTFLOW_API_KEY. Every command prints readable tables, or with
@@ -38,6 +39,9 @@ EXIT_INTERRUPTED = 130
 
 STATUSES = ("pending", "running", "completed", "failed", "cancelled", "timed_out")
 ACTIVE = ("pending", "running")
+ENDED = tuple(status for status in STATUSES if status not in ACTIVE)
+# The events AgentFlow publishes when an execution ends (agentflow.services.event_triggers).
+STATUS_CHANGE = "AgentFlow Execution Status Change"
 LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
 # Fields the API adds to a definition; a file saved from `workflows get --output json` carries them.
 READ_ONLY_FIELDS = ("id", "created_at", "updated_at", "execution_order")
@@ -683,6 +687,128 @@ def _schedules_delete(client: AgentFlowClient, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# Webhooks
+
+
+def _webhooks_issue(client: AgentFlowClient, args: argparse.Namespace) -> int:
+    webhook = client.issue_webhook(args.workflow_id)
+    if _json_output(args):
+        _print_json(webhook)
+        return EXIT_OK
+    print(f"Webhook of workflow {args.workflow_id}")
+    print(f"  url:    {webhook['url']}")
+    print(f"  secret: {webhook['secret']}")
+    print("The secret is shown once: keep it now. Issuing again rotates it (the old one stops working).")
+    print("Sign each POST to the URL (no API key): X-AgentFlow-Timestamp: <unix seconds> and")
+    print('X-AgentFlow-Signature: sha256=<HMAC-SHA256 of "<timestamp>.<raw body>" under the secret>')
+    return EXIT_OK
+
+
+# Event triggers
+
+
+def _event_pattern(client: AgentFlowClient, args: argparse.Namespace) -> dict[str, Any]:
+    """The pattern of ``triggers create``: from --after (and --status), --pattern or --pattern-file."""
+    if args.after is None:
+        if args.status:
+            raise CliError("--status goes with --after (in a --pattern, match detail.status instead)")
+        if args.pattern_file is not None:
+            return _read_json_object(args.pattern_file, "an EventBridge event pattern")
+        try:
+            pattern = json.loads(args.pattern)
+        except json.JSONDecodeError as error:
+            raise CliError(
+                f"--pattern is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+            ) from None
+        if not isinstance(pattern, dict):
+            raise CliError("--pattern must be a JSON object (an EventBridge event pattern)")
+        return pattern
+    if args.after == args.workflow_id:
+        raise CliError(f"--after names {args.workflow_id} itself: each run would start the next, without end")
+    # A pattern naming a workflow that does not exist would never match: say so now.
+    try:
+        client.workflow(args.after)
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        raise CliError(f"--after {args.after}: {error.message or 'workflow not found'}") from None
+    statuses = list(dict.fromkeys(args.status or ["completed"]))
+    return {"detail-type": [STATUS_CHANGE], "detail": {"workflow_id": [args.after], "status": statuses}}
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _pattern_summary(pattern: dict[str, Any]) -> str:
+    """``after wf_1: completed`` for a status-change pattern, else the pattern's JSON (clipped).
+
+    The API pins every pattern to AgentFlow's events and the tenant; those parts say nothing here.
+    """
+    shown = {key: value for key, value in pattern.items() if key != "source"}
+    detail = shown.get("detail")
+    if isinstance(detail, dict):
+        detail = {key: value for key, value in detail.items() if key != "tenant_id"}
+        shown["detail"] = detail
+        if not detail:
+            del shown["detail"]
+    if (
+        shown.get("detail-type") == [STATUS_CHANGE]
+        and set(shown) <= {"detail-type", "detail"}
+        and isinstance(detail, dict)
+        and set(detail) <= {"workflow_id", "status"}
+        and all(_strings(value) for value in detail.values())
+    ):
+        workflows = ", ".join(detail.get("workflow_id") or []) or "any workflow"
+        statuses = "|".join(detail.get("status") or []) or "any status"
+        return f"after {workflows}: {statuses}"
+    return _clip(json.dumps(shown, ensure_ascii=False), 70)
+
+
+def _trigger_rows(triggers: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            t["id"],
+            t.get("enabled"),
+            _pattern_summary(t.get("event_pattern") or {}),
+            _moment(t.get("created_at")),
+        )
+        for t in triggers
+    ]
+
+
+TRIGGER_HEADERS = ("ID", "ENABLED", "PATTERN", "CREATED")
+
+
+def _triggers_create(client: AgentFlowClient, args: argparse.Namespace) -> int:
+    pattern = _event_pattern(client, args)
+    trigger = client.create_event_trigger(args.workflow_id, pattern, enabled=not args.disabled)
+    if _json_output(args):
+        _print_json(trigger)
+    else:
+        print(f"Created event trigger {trigger['id']} for workflow {args.workflow_id}")
+        print(_table(TRIGGER_HEADERS, _trigger_rows([trigger]), ""))
+    return EXIT_OK
+
+
+def _triggers_list(client: AgentFlowClient, args: argparse.Namespace) -> int:
+    triggers = client.event_triggers(args.workflow_id)
+    if _json_output(args):
+        _print_json({"event_triggers": triggers})
+    else:
+        print(_table(TRIGGER_HEADERS, _trigger_rows(triggers), "(no event triggers)"))
+    return EXIT_OK
+
+
+def _triggers_delete(client: AgentFlowClient, args: argparse.Namespace) -> int:
+    client.delete_event_trigger(args.workflow_id, args.trigger_id)
+    if _json_output(args):
+        _print_json({"id": args.trigger_id, "deleted": True})
+    else:
+        print(f"Deleted event trigger {args.trigger_id}")
+    return EXIT_OK
+
+
 # Agent types
 
 
@@ -824,6 +950,52 @@ def register(commands: Parsers) -> None:
         parser = command(schedule_commands, name, handler, help_text)
         parser.add_argument("workflow_id", metavar="WORKFLOW_ID")
         parser.add_argument("schedule_id", metavar="SCHEDULE_ID")
+
+    webhooks = commands.add_parser("webhooks", help="start a workflow from signed HTTP calls")
+    webhook_commands = webhooks.add_subparsers(dest="webhooks_command", required=True, metavar="COMMAND")
+    command(
+        webhook_commands,
+        "issue",
+        _webhooks_issue,
+        "issue a workflow's webhook: its trigger URL and signing secret (shown once); "
+        "issuing again rotates the secret, and the old one stops working at once",
+    ).add_argument("workflow_id", metavar="WORKFLOW_ID")
+
+    triggers = commands.add_parser("triggers", help="start a workflow when AgentFlow events happen")
+    trigger_commands = triggers.add_subparsers(dest="triggers_command", required=True, metavar="COMMAND")
+    create = command(
+        trigger_commands,
+        "create",
+        _triggers_create,
+        "start a workflow on matching AgentFlow events, e.g. when another workflow ends",
+    )
+    create.add_argument("workflow_id", metavar="WORKFLOW_ID", help="the workflow to start")
+    pattern = create.add_mutually_exclusive_group(required=True)
+    pattern.add_argument(
+        "--after",
+        metavar="WORKFLOW_ID",
+        help="start it when an execution of this workflow ends (as --status says)",
+    )
+    pattern.add_argument(
+        "--pattern",
+        metavar="JSON",
+        help="an EventBridge event pattern over AgentFlow's events, e.g. "
+        f'\'{{"detail-type": ["{STATUS_CHANGE}"], "detail": {{"status": ["failed"]}}}}\'',
+    )
+    pattern.add_argument("--pattern-file", metavar="FILE", help="the event pattern from a file ('-': stdin)")
+    create.add_argument(
+        "--status",
+        action="append",
+        choices=ENDED,
+        help="with --after: the ending that starts it (completed); repeat for several",
+    )
+    create.add_argument("--disabled", action="store_true", help="create it disabled")
+    command(trigger_commands, "list", _triggers_list, "a workflow's event triggers").add_argument(
+        "workflow_id", metavar="WORKFLOW_ID"
+    )
+    delete = command(trigger_commands, "delete", _triggers_delete, "delete an event trigger")
+    delete.add_argument("workflow_id", metavar="WORKFLOW_ID")
+    delete.add_argument("trigger_id", metavar="TRIGGER_ID")
 
     agent_types = command(commands, "agent-types", _agent_types, "the agent types and their config fields")
     agent_types.add_argument("type", nargs="?", metavar="TYPE", help="show one type's config fields")

@@ -178,6 +178,25 @@ class AgentFlowClient:
     def delete_schedule(self, workflow_id: str, schedule_id: str) -> None:
         self.request("DELETE", f"{API}/workflows/{_id(workflow_id)}/schedules/{_id(schedule_id)}")
 
+    # Webhooks and event triggers
+
+    def issue_webhook(self, workflow_id: str) -> dict[str, Any]:
+        """A new signing secret and the trigger URL it guards (the previous secret stops working)."""
+        return dict(self.request("POST", f"{API}/workflows/{_id(workflow_id)}/webhook"))
+
+    def create_event_trigger(
+        self, workflow_id: str, event_pattern: dict[str, Any], enabled: bool = True
+    ) -> dict[str, Any]:
+        body = {"event_pattern": event_pattern, "enabled": enabled}
+        return dict(self.request("POST", f"{API}/workflows/{_id(workflow_id)}/event-triggers", json=body))
+
+    def event_triggers(self, workflow_id: str) -> list[dict[str, Any]]:
+        path = f"{API}/workflows/{_id(workflow_id)}/event-triggers"
+        return list(self.request("GET", path)["event_triggers"])
+
+    def delete_event_trigger(self, workflow_id: str, trigger_id: str) -> None:
+        self.request("DELETE", f"{API}/workflows/{_id(workflow_id)}/event-triggers/{_id(trigger_id)}")
+
     def close(self) -> None:
         self.http.close()
 
