@@ -76,3 +76,8 @@ def test_every_function_has_a_log_group_with_retention(template: StackTemplate) 
     for logical_id in template.functions():
         assert any(logical_id in name for name in named), logical_id
     assert all("RetentionInDays" in spec["Properties"] for spec in groups.values())
+
+
+def test_every_registered_agent_loads_as_its_type() -> None:
+    # The registry imports lazily; a wrong path or a mismatched type must fail here, not in a Lambda.
+    assert [info.type for info in REGISTRY.describe()] == REGISTRY.types()

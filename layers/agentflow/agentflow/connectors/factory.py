@@ -1,5 +1,6 @@
 """Which connector an agent gets: live or sandbox by ``CONNECTOR_MODE``, credentials by secret name.
 
+Clients are imported when first built, so an agent Lambda loads only the vendor it talks to.
 Agents ask for a connector by the name in their config (``"salesforce"``, ``"outlook"``, ``"ses"``)
 and get the interface, never the implementation. Live connectors read their credentials from the
 Secrets Manager secret the config names; nothing else about credentials passes through configs.
@@ -13,10 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentflow.connectors.base import CrmConnector, MailConnector
-from agentflow.connectors.outlook import GraphMailClient, OutlookSandbox
-from agentflow.connectors.salesforce import SalesforceClient, SalesforceSandbox
-from agentflow.connectors.secrets import read_secret
-from agentflow.connectors.ses import SesMailClient
 from agentflow.errors import ConnectorError
 from agentflow.settings import Settings
 
@@ -53,6 +50,12 @@ VENDOR_CONNECTORS = ("slack", "jira", "servicenow", "zendesk", "hubspot", "workd
 CONNECTORS: dict[str, ConnectorSpec] = {name: _module_spec(name) for name in VENDOR_CONNECTORS}
 
 
+def _read_secret(name: str, region: str) -> dict[str, Any]:
+    from agentflow.connectors.secrets import read_secret
+
+    return read_secret(name, region)
+
+
 class ConnectorFactory:
     """Builds the connectors of one agent run, for one tenant, under one set of settings."""
 
@@ -75,10 +78,14 @@ class ConnectorFactory:
             crm: CrmConnector = self.open(name, credentials_secret)
             return crm
         if self.sandbox:
+            from agentflow.connectors.salesforce import SalesforceSandbox
+
             return SalesforceSandbox(latency_ms=self.settings.sandbox_latency_ms)
         secret_name = self._require_secret(name, credentials_secret)
+        from agentflow.connectors.salesforce import SalesforceClient
+
         return SalesforceClient.from_secret(
-            read_secret(secret_name, self.settings.region),
+            _read_secret(secret_name, self.settings.region),
             secret_name=secret_name,
             allow_loopback=self.settings.connector_allow_loopback,
         )
@@ -91,16 +98,22 @@ class ConnectorFactory:
         if name not in MAIL_CONNECTORS:
             raise ConnectorError(f"unknown mail connector '{name}'; known: {', '.join(MAIL_CONNECTORS)}")
         if name == "ses":
+            from agentflow.connectors.ses import SesMailClient
+
             return SesMailClient(region=self.settings.region)
         if self.sandbox:
+            from agentflow.connectors.outlook import OutlookSandbox
+
             return OutlookSandbox(
                 sandbox_dir=self.settings.sandbox_dir,
                 latency_ms=self.settings.sandbox_latency_ms,
                 tenant_id=self.tenant_id,
             )
         secret_name = self._require_secret(name, credentials_secret)
+        from agentflow.connectors.outlook import GraphMailClient
+
         return GraphMailClient.from_secret(
-            read_secret(secret_name, self.settings.region),
+            _read_secret(secret_name, self.settings.region),
             secret_name=secret_name,
             allow_loopback=self.settings.connector_allow_loopback,
         )
@@ -113,7 +126,7 @@ class ConnectorFactory:
         if self.sandbox:
             return spec.sandbox(self.settings, self.tenant_id)
         secret_name = self._require_secret(name, credentials_secret)
-        return spec.live(read_secret(secret_name, self.settings.region), secret_name, self.settings)
+        return spec.live(_read_secret(secret_name, self.settings.region), secret_name, self.settings)
 
     @staticmethod
     def _require_secret(name: str, credentials_secret: str | None) -> str:
