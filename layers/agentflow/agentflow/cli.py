@@ -1,5 +1,5 @@
 """The ``agentflow`` command: the local stack, the demo, API keys of a deployed stack, and the API commands
-(workflows, run, executions, schedules, agent-types; see ``agentflow.cli_api``)."""
+(workflows, run, executions, schedules, webhooks, triggers, agent-types; see ``agentflow.cli_api``)."""
 
 from __future__ import annotations
 
