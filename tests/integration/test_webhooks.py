@@ -39,7 +39,7 @@ def test_issue_returns_the_trigger_url_and_a_secret(hooked: tuple[str, str, str]
 
 def test_the_secret_is_kept_in_secrets_manager_not_dynamodb(hooked, stack) -> None:
     workflow_id, _, secret = hooked
-    stored = stack.client("secretsmanager").get_secret_value(SecretId=f"agentflow/webhooks/{workflow_id}")
+    stored = stack.client("secretsmanager").get_secret_value(SecretId=f"agentflow-webhooks/{workflow_id}")
     assert stored["SecretString"] == secret
     table = stack.template.physical_name("WorkflowsTable")
     items = stack.client("dynamodb").scan(TableName=table)["Items"]
@@ -117,4 +117,4 @@ def test_deleting_the_workflow_deletes_its_webhook(api: GatewayApi, gateway, hoo
     assert api.call("DELETE", f"/api/v1/workflows/{workflow_id}")[0] == 204
     assert call(gateway, workflow_id, b"{}", secret)[0] == 401
     names = [item["Name"] for item in stack.client("secretsmanager").list_secrets()["SecretList"]]
-    assert f"agentflow/webhooks/{workflow_id}" not in names
+    assert f"agentflow-webhooks/{workflow_id}" not in names

@@ -35,7 +35,7 @@ from agentflow.settings import Settings
 pytestmark = pytest.mark.enable_socket
 
 TOKEN = "pat-na1-11111111-2222-3333-4444-555555555555"
-SECRET_NAME = "tenants/t_acme/hubspot"
+SECRET_NAME = "agentflow/t_acme/hubspot"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 SEARCH = "/crm/v3/objects/deals/search"
 Q4 = OpportunityQuery(

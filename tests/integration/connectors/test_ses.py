@@ -189,7 +189,7 @@ def live_settings(*, allow_loopback: bool) -> Settings:
 def test_factory_builds_a_live_salesforce_client_from_a_secret(httpserver: HTTPServer) -> None:
     # Given a secret with the org's URL (the fake Salesforce) and an access token
     boto3.client("secretsmanager", region_name=REGION).create_secret(
-        Name="tenants/t_acme/salesforce",
+        Name="agentflow/t_acme/salesforce",
         SecretString=json.dumps(
             {"instance_url": httpserver.url_for("/"), "access_token": "00Dxx!from-secret"}
         ),
@@ -218,7 +218,7 @@ def test_factory_builds_a_live_salesforce_client_from_a_secret(httpserver: HTTPS
     )
     factory = ConnectorFactory(live_settings(allow_loopback=True), tenant_id="t_acme")
     # When an agent asks for the CRM and queries it
-    crm = factory.crm("salesforce", "tenants/t_acme/salesforce")
+    crm = factory.crm("salesforce", "agentflow/t_acme/salesforce")
     deals = crm.find_opportunities(OpportunityQuery(stage="Negotiation"))
     # Then it got the live client, which used the secret's token
     assert isinstance(crm, SalesforceClient)
@@ -230,21 +230,21 @@ def test_factory_builds_a_live_salesforce_client_from_a_secret(httpserver: HTTPS
 
 def test_factory_refuses_a_loopback_url_from_a_secret_unless_allowed() -> None:
     boto3.client("secretsmanager", region_name=REGION).create_secret(
-        Name="prod/sf",
+        Name="agentflow/t_acme/sf",
         SecretString=json.dumps({"instance_url": "http://127.0.0.1:8080", "access_token": "x"}),
     )
     factory = ConnectorFactory(live_settings(allow_loopback=False), tenant_id="t_acme")
     with pytest.raises(ConnectorError, match="must use https"):
-        factory.crm("salesforce", "prod/sf")
+        factory.crm("salesforce", "agentflow/t_acme/sf")
 
 
 def test_factory_builds_a_live_graph_client_from_a_secret() -> None:
     boto3.client("secretsmanager", region_name=REGION).create_secret(
-        Name="prod/graph",
+        Name="agentflow/t_acme/graph",
         SecretString=json.dumps({"tenant_id": "t", "client_id": "c", "client_secret": "s"}),
     )
     factory = ConnectorFactory(live_settings(allow_loopback=False), tenant_id="t_acme")
-    mail = factory.mail("outlook", "prod/graph")
+    mail = factory.mail("outlook", "agentflow/t_acme/graph")
     assert isinstance(mail, GraphMailClient)
     assert mail.graph_base_url == "https://graph.microsoft.com"
 
@@ -260,3 +260,12 @@ def test_factory_ses_is_the_boto3_client_in_every_mode(tmp_path) -> None:
     # Then the message went through SES (moto), not a sandbox outbox
     assert [message.id for message in sent_messages()] == [sent.message_id]
     assert not (tmp_path / "outbox").exists()
+
+
+def test_factory_refuses_another_tenants_secret() -> None:
+    # Given tenant t_acme's agent naming a secret of tenant t_globex (or one outside agentflow/)
+    factory = ConnectorFactory(live_settings(allow_loopback=False), tenant_id="t_acme")
+    for name in ("agentflow/t_globex/salesforce", "prod/sf", "agentflow/t_acme/../t_globex/sf"):
+        # Then it is refused before Secrets Manager is asked, naming the expected prefix
+        with pytest.raises(ConnectorError, match="agentflow/t_acme/"):
+            factory.crm("salesforce", name)

@@ -18,6 +18,7 @@ from agentflow.errors import ConnectorError
 from agentflow.settings import Settings
 
 CRM_CONNECTORS = ("salesforce", "hubspot")
+SECRET_PREFIX = "agentflow/"  # noqa: S105 - a name prefix, not a secret
 MAIL_CONNECTORS = ("outlook", "ses")
 
 
@@ -81,7 +82,7 @@ class ConnectorFactory:
             from agentflow.connectors.salesforce import SalesforceSandbox
 
             return SalesforceSandbox(latency_ms=self.settings.sandbox_latency_ms)
-        secret_name = self._require_secret(name, credentials_secret)
+        secret_name = self._secret_name(name, credentials_secret)
         from agentflow.connectors.salesforce import SalesforceClient
 
         return SalesforceClient.from_secret(
@@ -109,7 +110,7 @@ class ConnectorFactory:
                 latency_ms=self.settings.sandbox_latency_ms,
                 tenant_id=self.tenant_id,
             )
-        secret_name = self._require_secret(name, credentials_secret)
+        secret_name = self._secret_name(name, credentials_secret)
         from agentflow.connectors.outlook import GraphMailClient
 
         return GraphMailClient.from_secret(
@@ -125,13 +126,23 @@ class ConnectorFactory:
             raise ConnectorError(f"unknown connector '{name}'; known: {', '.join(sorted(CONNECTORS))}")
         if self.sandbox:
             return spec.sandbox(self.settings, self.tenant_id)
-        secret_name = self._require_secret(name, credentials_secret)
+        secret_name = self._secret_name(name, credentials_secret)
         return spec.live(_read_secret(secret_name, self.settings.region), secret_name, self.settings)
 
-    @staticmethod
-    def _require_secret(name: str, credentials_secret: str | None) -> str:
+    def _secret_name(self, name: str, credentials_secret: str | None) -> str:
+        """The config's secret, which must be the tenant's own: ``agentflow/<tenant id>/...``.
+
+        Every agent function may read ``agentflow/*``; the prefix keeps one tenant's workflow from
+        naming another tenant's credentials.
+        """
         if not credentials_secret:
             raise ConnectorError(
                 f"connector '{name}' needs credentials_secret (a Secrets Manager secret name)"
+            )
+        prefix = f"{SECRET_PREFIX}{self.tenant_id}/"
+        if not credentials_secret.startswith(prefix) or ".." in credentials_secret:
+            raise ConnectorError(
+                f"connector '{name}': credentials_secret '{credentials_secret}' must be one of this "
+                f"tenant's secrets, named '{prefix}...'"
             )
         return credentials_secret

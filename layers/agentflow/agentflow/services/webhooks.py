@@ -57,7 +57,8 @@ class WebhookService:
 
     @staticmethod
     def secret_name(workflow_id: str) -> str:
-        return f"agentflow/webhooks/{workflow_id}"
+        # Outside agentflow/*, which every agent function may read.
+        return f"agentflow-webhooks/{workflow_id}"
 
     def rotate(self, tenant_id: str, workflow_id: str) -> str:
         """A new secret for the workflow's webhook (the old one stops working at once); shown once."""
