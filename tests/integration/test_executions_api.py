@@ -303,3 +303,31 @@ def test_a_transient_agent_error_is_retried_by_the_state_machine(api: GatewayApi
         "logs"
     ]
     assert any("transient" in entry["message"] for entry in warnings)
+
+
+def test_a_retried_email_agent_sends_no_email_twice(api: GatewayApi, stack, monkeypatch) -> None:
+    # Given an Outlook that fails (transiently) on the third message of the first attempt
+    from agentflow.connectors.outlook import OutlookSandbox
+    from agentflow.errors import TransientAgentError
+
+    real = OutlookSandbox.send
+    calls: list[int] = []
+
+    def flaky(self, email):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 3:
+            raise TransientAgentError("Graph answered 503; try again")
+        return real(self, email)
+
+    monkeypatch.setattr(OutlookSandbox, "send", flaky)
+    outbox = stack.data_dir / "sandbox" / "outbox" / "outlook.jsonl"
+    before = outbox.read_text().count("\n") if outbox.exists() else 0
+    # When the reference workflow runs and Step Functions retries the email agent
+    execution = run(api, create(api, reference_workflow()))
+    # Then it completes with 20 emails, each sent exactly once
+    assert execution["status"] == "completed", execution["error"]
+    email_run = execution["agent_executions"][1]
+    assert email_run["attempts"] == 2 and execution["output"]["emails_sent"] == 20
+    lines = outbox.read_text().splitlines()[before:]
+    assert len(lines) == 20 and len({json.loads(line)["subject"] for line in lines}) == 20
+    assert len({message["message_id"] for message in execution["output"]["emails"]}) == 20

@@ -116,6 +116,8 @@ class AgentRun(BaseModel):
     attempts: int = 0
     output: Any = None
     error: ExecutionError | None = None
+    # What an attempt finished before it failed (e.g. emails already sent), for the retry to skip.
+    progress: dict[str, Any] = Field(default_factory=dict, exclude=True)
 
 
 class AgentMetrics(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
@@ -65,7 +66,15 @@ class AgentContext:
     log: AgentLog
     connectors: ConnectorFactory
     usage: Usage = field(default_factory=Usage)
+    # Progress a failed earlier attempt saved; save_progress() records this attempt's.
+    progress: dict[str, Any] = field(default_factory=dict)
+    progress_saver: Callable[[dict[str, Any]], None] | None = field(default=None, repr=False)
     _provider: Any = field(default=None, repr=False)
+
+    def save_progress(self) -> None:
+        """Store ``progress`` now, so a retry after a later failure does not repeat finished work."""
+        if self.progress_saver is not None:
+            self.progress_saver(self.progress)
 
     def generate(self, *, system: str | None, prompt: str, max_tokens: int | None = None) -> str:
         """Ask the stack's model (LLM_PROVIDER, LLM_MODEL_ID); its tokens and cost go to this run's usage."""

@@ -190,8 +190,15 @@ class EmailOutreachAgent(Agent[EmailOutreachConfig]):
             )
         sender = config.from_address or ctx.settings.sender_email
         mail = None if config.dry_run else ctx.connectors.mail(config.connector, config.credentials_secret)
+        # Emails an earlier attempt already sent: a retry must not send them again.
+        already: dict[str, Any] = ctx.progress.setdefault("sent", {})
         records = []
+        reused = 0
         for deal in chosen:
+            if deal.id in already:
+                records.append(EmailRecord.model_validate(already[deal.id]))
+                reused += 1
+                continue
             subject, body = render(deal, config, ctx)
             message_id, status = None, "dry_run"
             if mail is not None:
@@ -205,19 +212,23 @@ class EmailOutreachAgent(Agent[EmailOutreachConfig]):
                     )
                 )
                 message_id, status = sent.message_id, sent.status
-            records.append(
-                EmailRecord(
-                    deal_id=deal.id,
-                    recipient=deal.owner_email,
-                    recipient_name=deal.owner_name,
-                    account_name=deal.account_name,
-                    subject=subject,
-                    body=body,
-                    message_id=message_id,
-                    status=status,
-                )
+            record = EmailRecord(
+                deal_id=deal.id,
+                recipient=deal.owner_email,
+                recipient_name=deal.owner_name,
+                account_name=deal.account_name,
+                subject=subject,
+                body=body,
+                message_id=message_id,
+                status=status,
             )
+            records.append(record)
+            if mail is not None:
+                already[deal.id] = record.model_dump(mode="json")
+                ctx.save_progress()
             ctx.log.debug(f"{status}: '{subject}' to {deal.owner_email} ({message_id or 'not sent'})")
+        if reused:
+            ctx.log.info(f"{reused} emails were sent by an earlier attempt and are not sent again")
         sent_count = sum(1 for record in records if record.message_id)
         verb = "Wrote (dry run)" if config.dry_run else "Sent"
         ctx.log.info(f"{verb} {len(records)} {config.email_template} emails through {config.connector}")

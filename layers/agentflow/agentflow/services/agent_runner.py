@@ -106,10 +106,12 @@ class AgentRunner:
             status=AgentRunStatus.RUNNING,
             started_at=existing.started_at if existing else isoformat(utcnow()),
             attempts=(existing.attempts if existing else 0) + 1,
+            progress=existing.progress if existing else {},
         )
         self.runs.save(task.tenant_id, task.execution_id, run)
         log.info(f"Agent {node.id} ({node.type}) started")
         usage = Usage()
+        progress = dict(run.progress)
 
         def elapsed_ms() -> int:
             return int((time.perf_counter() - clock) * 1000)
@@ -132,6 +134,10 @@ class AgentRunner:
                 log=log,
                 connectors=ConnectorFactory(settings, task.tenant_id, mode=config.connector_mode),
                 usage=usage,
+                progress=progress,
+                progress_saver=lambda progress: self.runs.save(
+                    task.tenant_id, task.execution_id, run.model_copy(update={"progress": progress})
+                ),
             )
             result = agent_class().run(config, data, ctx)
         except Exception as error:
@@ -146,6 +152,7 @@ class AgentRunner:
                     "error": ExecutionError(agent_id=node.id, type=type(error).__name__, message=message),
                     "completed_at": isoformat(utcnow()),
                     "duration_ms": elapsed_ms(),
+                    "progress": progress,
                 }
             )
             self.runs.save(task.tenant_id, task.execution_id, failed)

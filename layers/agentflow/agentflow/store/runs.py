@@ -59,6 +59,7 @@ class AgentRunRepository:
             attempts=values.get("attempts", 0),
             output=output,
             error=json.loads(values["error"]) if values.get("error") else None,
+            progress=json.loads(values["progress"]) if values.get("progress") else {},
         )
 
     def get(self, tenant_id: str, execution_id: str, node_id: str) -> AgentRun | None:
@@ -88,6 +89,8 @@ class AgentRunRepository:
         values |= {"run_key": _run_key(tenant_id, execution_id), "node_id": run.agent_id}
         if run.error is not None:
             values["error"] = run.error.model_dump_json()
+        if run.progress and run.status != AgentRunStatus.COMPLETED:
+            values["progress"] = json.dumps(run.progress)
         if run.status == AgentRunStatus.COMPLETED:
             inline, ref = self.payloads.put(
                 f"results/{tenant_id}/{execution_id}/{run.agent_id}.json", run.output
