@@ -7,11 +7,13 @@ Every connector has a live implementation (the vendor's real API) and a sandbox 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agentflow.errors import ConnectorError
 from agentflow.models import EmailAddress
 
 
@@ -82,3 +84,13 @@ def sandbox_pause(latency_ms: int) -> None:
     """Emulate a vendor's round trip in sandbox connectors (``--sandbox-latency-ms``)."""
     if latency_ms > 0:
         time.sleep(latency_ms / 1000)
+
+
+def optional_secret_field(secret: Mapping[str, Any], key: str, secret_name: str) -> str | None:
+    """A string field of a connector's secret, None when absent or empty (names the secret, never values)."""
+    value = secret.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ConnectorError(f"secret '{secret_name}' has a non-string {key}")
+    return value

@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from agentflow.connectors.base import Opportunity, OpportunityQuery, sandbox_pause
+from agentflow.connectors.base import Opportunity, OpportunityQuery, optional_secret_field, sandbox_pause
 from agentflow.connectors.http import VendorHttpClient, check_base_url
 from agentflow.errors import ConnectorError
 
@@ -162,9 +162,9 @@ class SalesforceClient:
             raise ConnectorError(f"secret '{secret_name}' lacks instance_url (the org's My Domain URL)")
         return cls(
             instance_url=instance_url,
-            client_id=_optional_str(secret, "client_id", secret_name),
-            client_secret=_optional_str(secret, "client_secret", secret_name),
-            access_token=_optional_str(secret, "access_token", secret_name),
+            client_id=optional_secret_field(secret, "client_id", secret_name),
+            client_secret=optional_secret_field(secret, "client_secret", secret_name),
+            access_token=optional_secret_field(secret, "access_token", secret_name),
             credentials_secret=secret_name,
             allow_loopback=allow_loopback,
         )
@@ -221,15 +221,6 @@ class SalesforceClient:
             page = self._get(f"{self.instance_url}{next_path}")
             records.extend(page.get("records") or [])
         return [opportunity_from_record(record) for record in records[: query.limit]]
-
-
-def _optional_str(secret: Mapping[str, Any], key: str, secret_name: str) -> str | None:
-    value = secret.get(key)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise ConnectorError(f"secret '{secret_name}' has a non-string {key}")
-    return value
 
 
 # --- sandbox -----------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentflow.clock import utcnow
-from agentflow.connectors.base import sandbox_pause
+from agentflow.connectors.base import optional_secret_field, sandbox_pause
 from agentflow.connectors.http import VendorHttpClient, check_base_url
 from agentflow.errors import ConnectorError
 
@@ -349,19 +349,19 @@ class SapClient:
         ``client_id`` and ``client_secret`` (OAuth 2.0 client credentials); optional ``client``
         (the SAP client, e.g. "100").
         """
-        base_url = _optional_str(secret, "base_url", secret_name)
-        host = _optional_str(secret, "host", secret_name)
+        base_url = optional_secret_field(secret, "base_url", secret_name)
+        host = optional_secret_field(secret, "host", secret_name)
         if not base_url and not host:
             raise ConnectorError(f"secret '{secret_name}' lacks base_url or host (the S/4HANA API host)")
         return cls(
             base_url=base_url or f"https://{host}",
-            username=_optional_str(secret, "username", secret_name),
-            password=_optional_str(secret, "password", secret_name),
-            access_token=_optional_str(secret, "access_token", secret_name),
-            token_url=_optional_str(secret, "token_url", secret_name),
-            client_id=_optional_str(secret, "client_id", secret_name),
-            client_secret=_optional_str(secret, "client_secret", secret_name),
-            sap_client=_optional_str(secret, "client", secret_name),
+            username=optional_secret_field(secret, "username", secret_name),
+            password=optional_secret_field(secret, "password", secret_name),
+            access_token=optional_secret_field(secret, "access_token", secret_name),
+            token_url=optional_secret_field(secret, "token_url", secret_name),
+            client_id=optional_secret_field(secret, "client_id", secret_name),
+            client_secret=optional_secret_field(secret, "client_secret", secret_name),
+            sap_client=optional_secret_field(secret, "client", secret_name),
             credentials_secret=secret_name,
             allow_loopback=allow_loopback,
         )
@@ -510,15 +510,6 @@ def _results(d: Mapping[str, Any]) -> list[dict[str, Any]]:
 def _order_key(order: SalesOrder) -> tuple[int, str]:
     # Order numbers are digit strings of one length in practice; sort numerically when they differ.
     return (len(order.SalesOrder), order.SalesOrder)
-
-
-def _optional_str(secret: Mapping[str, Any], key: str, secret_name: str) -> str | None:
-    value = secret.get(key)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise ConnectorError(f"secret '{secret_name}' has a non-string {key}")
-    return value
 
 
 # --- sandbox -------------------------------------------------------------------------------------

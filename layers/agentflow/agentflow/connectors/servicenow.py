@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentflow.connectors.base import sandbox_pause
+from agentflow.connectors.base import optional_secret_field, sandbox_pause
 from agentflow.connectors.http import VendorHttpClient, check_base_url
 from agentflow.errors import ConnectorError
 from agentflow.settings import Settings
@@ -220,9 +220,9 @@ class ServiceNowClient:
         The secret holds ``instance`` (``acme`` for ``https://acme.service-now.com``) or ``base_url``,
         and ``username`` with ``password`` (an integration user), or an OAuth ``access_token``.
         """
-        base_url = _optional_str(secret, "base_url", secret_name)
+        base_url = optional_secret_field(secret, "base_url", secret_name)
         if base_url is None:
-            instance = _optional_str(secret, "instance", secret_name)
+            instance = optional_secret_field(secret, "instance", secret_name)
             if instance is None:
                 raise ConnectorError(f"secret '{secret_name}' lacks instance (or base_url) for ServiceNow")
             if not _INSTANCE.fullmatch(instance.lower()):
@@ -232,9 +232,9 @@ class ServiceNowClient:
             base_url = f"https://{instance.lower()}.service-now.com"
         return cls(
             base_url=base_url,
-            username=_optional_str(secret, "username", secret_name),
-            password=_optional_str(secret, "password", secret_name),
-            access_token=_optional_str(secret, "access_token", secret_name),
+            username=optional_secret_field(secret, "username", secret_name),
+            password=optional_secret_field(secret, "password", secret_name),
+            access_token=optional_secret_field(secret, "access_token", secret_name),
             credentials_secret=secret_name,
             allow_loopback=allow_loopback,
         )
@@ -300,15 +300,6 @@ class ServiceNowClient:
             if len(results) < page_size or (has_link and "next" not in response.links):
                 break
         return records[:limit]
-
-
-def _optional_str(secret: Mapping[str, Any], key: str, secret_name: str) -> str | None:
-    value = secret.get(key)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise ConnectorError(f"secret '{secret_name}' has a non-string {key}")
-    return value
 
 
 # --- encoded queries, as the sandbox reads them -------------------------------------------------

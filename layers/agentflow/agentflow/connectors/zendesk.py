@@ -25,7 +25,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentflow.connectors.base import sandbox_pause
+from agentflow.connectors.base import optional_secret_field, sandbox_pause
 from agentflow.connectors.http import VendorHttpClient, check_base_url
 from agentflow.errors import ConnectorError
 from agentflow.settings import Settings
@@ -245,9 +245,9 @@ class ZendeskClient:
         and ``email`` with ``api_token`` (Admin Center > Apps and integrations > Zendesk API), or an
         OAuth ``access_token``.
         """
-        base_url = _optional_str(secret, "base_url", secret_name)
+        base_url = optional_secret_field(secret, "base_url", secret_name)
         if base_url is None:
-            subdomain = _optional_str(secret, "subdomain", secret_name)
+            subdomain = optional_secret_field(secret, "subdomain", secret_name)
             if subdomain is None:
                 raise ConnectorError(f"secret '{secret_name}' lacks subdomain (or base_url) for Zendesk")
             if not _SUBDOMAIN.fullmatch(subdomain.lower()):
@@ -257,9 +257,9 @@ class ZendeskClient:
             base_url = f"https://{subdomain.lower()}.zendesk.com"
         return cls(
             base_url=base_url,
-            email=_optional_str(secret, "email", secret_name),
-            api_token=_optional_str(secret, "api_token", secret_name),
-            access_token=_optional_str(secret, "access_token", secret_name),
+            email=optional_secret_field(secret, "email", secret_name),
+            api_token=optional_secret_field(secret, "api_token", secret_name),
+            access_token=optional_secret_field(secret, "access_token", secret_name),
             credentials_secret=secret_name,
             allow_loopback=allow_loopback,
         )
@@ -397,15 +397,6 @@ class ZendeskClient:
             public=public,
             ticket=self._resolved([_ticket_from_api(updated, self.base_url)])[0],
         )
-
-
-def _optional_str(secret: Mapping[str, Any], key: str, secret_name: str) -> str | None:
-    value = secret.get(key)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise ConnectorError(f"secret '{secret_name}' has a non-string {key}")
-    return value
 
 
 # --- sandbox -----------------------------------------------------------------------------------
