@@ -6,6 +6,7 @@ Every connector has a live implementation (the vendor's real API) and a sandbox 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from datetime import date
@@ -94,3 +95,27 @@ def optional_secret_field(secret: Mapping[str, Any], key: str, secret_name: str)
     if not isinstance(value, str):
         raise ConnectorError(f"secret '{secret_name}' has a non-string {key}")
     return value
+
+
+def secret_base_url(
+    secret: Mapping[str, Any],
+    secret_name: str,
+    *,
+    field: str,
+    pattern: re.Pattern[str],
+    host: str,
+    vendor: str,
+) -> str:
+    """The vendor's base URL from a secret: ``base_url``, or an account name in ``field`` put into ``host``.
+
+    ``host`` is a template such as ``"https://{}.zendesk.com"``; the name must match ``pattern``.
+    """
+    base_url = optional_secret_field(secret, "base_url", secret_name)
+    if base_url is not None:
+        return base_url
+    name = optional_secret_field(secret, field, secret_name)
+    if name is None:
+        raise ConnectorError(f"secret '{secret_name}' lacks {field} (or base_url) for {vendor}")
+    if not pattern.fullmatch(name.lower()):
+        raise ConnectorError(f"secret '{secret_name}' has a {field} that is not a {vendor} {field} name")
+    return host.format(name.lower())

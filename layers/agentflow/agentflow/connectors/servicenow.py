@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentflow.connectors.base import optional_secret_field, sandbox_pause
+from agentflow.connectors.base import optional_secret_field, sandbox_pause, secret_base_url
 from agentflow.connectors.http import VendorHttpClient, check_base_url
 from agentflow.errors import ConnectorError
 from agentflow.settings import Settings
@@ -220,16 +220,14 @@ class ServiceNowClient:
         The secret holds ``instance`` (``acme`` for ``https://acme.service-now.com``) or ``base_url``,
         and ``username`` with ``password`` (an integration user), or an OAuth ``access_token``.
         """
-        base_url = optional_secret_field(secret, "base_url", secret_name)
-        if base_url is None:
-            instance = optional_secret_field(secret, "instance", secret_name)
-            if instance is None:
-                raise ConnectorError(f"secret '{secret_name}' lacks instance (or base_url) for ServiceNow")
-            if not _INSTANCE.fullmatch(instance.lower()):
-                raise ConnectorError(
-                    f"secret '{secret_name}' has an instance that is not a ServiceNow instance name"
-                )
-            base_url = f"https://{instance.lower()}.service-now.com"
+        base_url = secret_base_url(
+            secret,
+            secret_name,
+            field="instance",
+            pattern=_INSTANCE,
+            host="https://{}.service-now.com",
+            vendor="ServiceNow",
+        )
         return cls(
             base_url=base_url,
             username=optional_secret_field(secret, "username", secret_name),

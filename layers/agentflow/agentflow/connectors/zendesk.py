@@ -25,7 +25,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentflow.connectors.base import optional_secret_field, sandbox_pause
+from agentflow.connectors.base import optional_secret_field, sandbox_pause, secret_base_url
 from agentflow.connectors.http import VendorHttpClient, check_base_url
 from agentflow.errors import ConnectorError
 from agentflow.settings import Settings
@@ -245,16 +245,14 @@ class ZendeskClient:
         and ``email`` with ``api_token`` (Admin Center > Apps and integrations > Zendesk API), or an
         OAuth ``access_token``.
         """
-        base_url = optional_secret_field(secret, "base_url", secret_name)
-        if base_url is None:
-            subdomain = optional_secret_field(secret, "subdomain", secret_name)
-            if subdomain is None:
-                raise ConnectorError(f"secret '{secret_name}' lacks subdomain (or base_url) for Zendesk")
-            if not _SUBDOMAIN.fullmatch(subdomain.lower()):
-                raise ConnectorError(
-                    f"secret '{secret_name}' has a subdomain that is not a Zendesk subdomain"
-                )
-            base_url = f"https://{subdomain.lower()}.zendesk.com"
+        base_url = secret_base_url(
+            secret,
+            secret_name,
+            field="subdomain",
+            pattern=_SUBDOMAIN,
+            host="https://{}.zendesk.com",
+            vendor="Zendesk",
+        )
         return cls(
             base_url=base_url,
             email=optional_secret_field(secret, "email", secret_name),
