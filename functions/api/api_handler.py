@@ -14,11 +14,13 @@ from agentflow import __version__
 from agentflow.errors import AgentFlowError
 from agentflow.observability import logger
 from agentflow.tracing import tracer
-from api_routes import agents, event_triggers, executions, schedules, webhooks, workflows
+from api_routes import agents, documents, event_triggers, executions, schedules, webhooks, workflows
 from api_routes.common import JSON
 
 API_PREFIX = "/api/v1"
 MAX_BODY_BYTES = 1024 * 1024
+# Direct document uploads carry up to 4 MiB of file content, base64-encoded: under Lambda's 6 MB.
+DOCUMENT_BODY_BYTES = 6 * 1000 * 1000
 TITLE = "AgentFlow API"
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -29,6 +31,7 @@ for router in (
     webhooks.router,
     event_triggers.router,
     executions.router,
+    documents.router,
 ):
     app.include_router(router, prefix=API_PREFIX)
 app.enable_swagger(
@@ -130,13 +133,23 @@ def _normalise(event: dict[str, Any]) -> dict[str, Any]:
 
 def _too_large(event: dict[str, Any]) -> dict[str, Any] | None:
     """Refuse oversized bodies before parsing them."""
-    if len(event.get("body") or "") <= MAX_BODY_BYTES:
+    size = len(event.get("body") or "")
+    upload = event.get("httpMethod") == "POST" and (event.get("path") or "").rstrip("/").endswith(
+        "/documents"
+    )
+    if size <= (DOCUMENT_BODY_BYTES if upload else MAX_BODY_BYTES):
         return None
-    body = error_body("payload_too_large", f"The request body exceeds {MAX_BODY_BYTES:,} bytes.")
+    if upload:
+        message = (
+            "The file is too large to upload through the API (up to 4 MiB); "
+            "use POST /api/v1/documents/uploads for files up to 100 MiB."
+        )
+    else:
+        message = f"The request body exceeds {MAX_BODY_BYTES:,} bytes."
     return {
         "statusCode": 413,
         "headers": {"Content-Type": JSON},
-        "body": json.dumps(body),
+        "body": json.dumps(error_body("payload_too_large", message)),
         "isBase64Encoded": False,
     }
 

@@ -174,14 +174,6 @@ def test_email_agent_without_deals_fails_clearly(ctx: AgentContext) -> None:
         EmailOutreachAgent().run(EmailOutreachConfig(), "just a string", ctx)
 
 
-def test_use_rag_is_recorded_and_logged(ctx: AgentContext) -> None:
-    output = EmailOutreachAgent().run(
-        EmailOutreachConfig(use_rag=True, max_emails=1), reference_deals(ctx), ctx
-    )
-    assert output.use_rag is True
-    assert any(level == "WARN" and "use_rag" in line for level, line in ctx.log.lines)  # type: ignore[attr-defined]
-
-
 def test_agents_that_call_no_model_report_zero_usage(ctx: AgentContext) -> None:
     EmailOutreachAgent().run(EmailOutreachConfig(max_emails=3), reference_deals(ctx), ctx)
     assert (ctx.usage.tokens, ctx.usage.cost_usd) == (0, 0.0)

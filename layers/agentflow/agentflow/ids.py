@@ -39,3 +39,8 @@ def derived_execution_id(moment_ms: int, source: str) -> str:
 
 def new_event_trigger_id() -> str:
     return "evt_" + _base32(secrets.randbits(80), 16)
+
+
+def new_document_id(now_ms: int | None = None) -> str:
+    """``doc_`` + time + random, like execution ids: a tenant's documents list newest first."""
+    return "doc" + new_execution_id(now_ms)[4:]

@@ -223,6 +223,78 @@ class EventTriggerList(BaseModel):
     event_triggers: list[EventTrigger]
 
 
+class DocumentStatus(StrEnum):
+    AWAITING_UPLOAD = "awaiting_upload"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class Document(BaseModel):
+    id: str
+    filename: str
+    content_type: str | None = None
+    size_bytes: int
+    workflow_id: str | None = None
+    status: DocumentStatus
+    error: str | None = None
+    pages: int | None = None
+    chunks: int | None = None
+    created_at: str
+    updated_at: str
+
+
+class DocumentList(BaseModel):
+    documents: list[Document]
+    next_token: str | None = None
+
+
+Filename = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^/\\\x00-\x1f]+$")]
+
+
+class DocumentUpload(_Strict):
+    filename: Filename
+    content_base64: str = Field(description="The file's bytes, base64-encoded (up to 4 MiB of content).")
+    workflow_id: str | None = Field(None, max_length=100)
+
+
+class UploadRequest(_Strict):
+    filename: Filename
+    size_bytes: int = Field(ge=1, description="The file's exact size; up to 100 MiB.")
+    workflow_id: str | None = Field(None, max_length=100)
+
+
+class UploadTicket(BaseModel):
+    document_id: str
+    upload_url: str
+    upload_headers: dict[str, str]
+    expires_at: str
+
+
+class SearchRequest(_Strict):
+    query: str = Field(min_length=1, max_length=2000)
+    top_k: int = Field(5, ge=1, le=50)
+    workflow_id: str | None = Field(None, max_length=100)
+
+
+class Citation(BaseModel):
+    """A document passage: which document, which page (from 1), what it says, how relevant (0 to 1)."""
+
+    document_id: str
+    filename: str
+    page: int
+    excerpt: str
+    score: float
+
+
+class SearchResult(Citation):
+    pass
+
+
+class SearchResults(BaseModel):
+    results: list[SearchResult]
+
+
 class LogLevel(StrEnum):
     DEBUG = "DEBUG"
     INFO = "INFO"

@@ -67,6 +67,21 @@ class Settings(BaseModel):
     llm_prices: str = Field("", alias="LLM_PRICES")
     llm_max_tokens: int = Field(1024, ge=1, alias="LLM_MAX_TOKENS")
 
+    # Documents and retrieval (agentflow.rag). Embeddings: "local" is the offline int8 MiniLM (the
+    # local stack's); deployed stacks use Bedrock Titan or OpenAI. EMBEDDING_MODEL_ID empty = the
+    # provider's default. Chroma: a server at CHROMA_URL (token in a secret), or embedded at CHROMA_PATH.
+    documents_bucket: str = Field("agentflow-documents", alias="DOCUMENTS_BUCKET")
+    ingestion_state_machine_arn: str = Field("", alias="INGESTION_STATE_MACHINE_ARN")
+    embedding_provider: Literal["local", "bedrock", "openai"] = Field("bedrock", alias="EMBEDDING_PROVIDER")
+    embedding_model_id: str = Field("", alias="EMBEDDING_MODEL_ID")
+    openai_api_key_secret: str = Field("", alias="OPENAI_API_KEY_SECRET")
+    chroma_url: str = Field("", alias="CHROMA_URL")
+    chroma_token_secret: str = Field("", alias="CHROMA_TOKEN_SECRET")
+    chroma_path: str = Field("", alias="CHROMA_PATH")
+    chunk_tokens: int = Field(500, ge=16, alias="RAG_CHUNK_TOKENS")
+    chunk_overlap: int = Field(50, ge=0, alias="RAG_CHUNK_OVERLAP")
+    embed_batch_chunks: int = Field(64, ge=1, alias="RAG_EMBED_BATCH_CHUNKS")
+
     def agent_function_map(self) -> dict[str, str]:
         """Parse AGENT_FUNCTIONS into {agent_type: function arn}."""
         pairs = (item.split("=", 1) for item in self.agent_functions.split(",") if "=" in item)

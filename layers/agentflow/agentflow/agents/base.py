@@ -11,7 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from agentflow.connectors.factory import ConnectorFactory
+    from agentflow.models import SearchResult
     from agentflow.settings import Settings
+
+# (query, top_k, workflow_id or None) → the tenant's best-matching document passages.
+DocumentSearch = Callable[[str, int, "str | None"], "list[SearchResult]"]
 
 
 class AgentConfig(BaseModel):
@@ -69,7 +73,18 @@ class AgentContext:
     # Progress a failed earlier attempt saved; save_progress() records this attempt's.
     progress: dict[str, Any] = field(default_factory=dict)
     progress_saver: Callable[[dict[str, Any]], None] | None = field(default=None, repr=False)
+    document_search: DocumentSearch | None = field(default=None, repr=False)
     _provider: Any = field(default=None, repr=False)
+
+    def search_documents(
+        self, query: str, top_k: int = 3, workflow_id: str | None = None
+    ) -> list[SearchResult]:
+        """The tenant's document passages closest to ``query``, best first (see agentflow.rag)."""
+        if self.document_search is None:
+            from agentflow.errors import AgentError
+
+            raise AgentError("Document retrieval is not available to this agent run.")
+        return self.document_search(query, top_k, workflow_id)
 
     def save_progress(self) -> None:
         """Store ``progress`` now, so a retry after a later failure does not repeat finished work."""

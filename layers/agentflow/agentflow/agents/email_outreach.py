@@ -7,9 +7,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from agentflow.agents.base import Agent, AgentConfig, AgentContext
+from agentflow.agents.retrieval import RagOptions, account_query, citations_for, quote_for, sources_block
 from agentflow.connectors.base import Opportunity, OutgoingEmail
 from agentflow.errors import AgentError
-from agentflow.models import EmailAddress
+from agentflow.models import Citation, EmailAddress
 
 TemplateName = Literal["check_in", "follow_up", "proposal"]
 
@@ -46,7 +47,14 @@ class EmailOutreachConfig(AgentConfig):
         "template",
         description="template: the template's text; llm: the stack's model writes each body from the deal.",
     )
-    use_rag: bool = Field(False, description="Weave retrieved context into emails (recorded; RAG pending).")
+    use_rag: bool = Field(
+        False,
+        description=(
+            "Retrieve passages about each deal's account from the tenant's documents, quote the best "
+            "one in the email and list the sources it cites."
+        ),
+    )
+    rag: RagOptions = Field(default_factory=RagOptions, description="Retrieval settings for use_rag.")
     include_greeting: bool = Field(True, description="Open with 'Hi <first name>,'.")
     max_emails: int = Field(25, ge=1, le=500, description="Never send more than this many emails.")
     from_address: EmailAddress | None = Field(
@@ -69,6 +77,7 @@ class EmailRecord(BaseModel):
     body: str
     message_id: str | None
     status: str  # sent | queued | dry_run
+    citations: list[Citation] = Field(default_factory=list)
 
 
 class SkippedDeal(BaseModel):
@@ -124,7 +133,9 @@ LLM_SYSTEM = (
 )
 
 
-def llm_prompt(deal: Opportunity, config: EmailOutreachConfig) -> str:
+def llm_prompt(
+    deal: Opportunity, config: EmailOutreachConfig, citations: list[Citation] | None = None
+) -> str:
     """The facts of one deal and what the email is for, as the model's prompt."""
     fields = _fields(deal)
     facts = [
@@ -136,26 +147,54 @@ def llm_prompt(deal: Opportunity, config: EmailOutreachConfig) -> str:
         f"stage: {deal.stage}",
         f"signature: {config.signature}",
     ]
-    return f"Write the body of an email to {PURPOSES[config.email_template]}.\n" + "\n".join(facts)
+    prompt = f"Write the body of an email to {PURPOSES[config.email_template]}.\n" + "\n".join(facts)
+    if citations:
+        context = "\n".join(
+            f"[{number}] {quote_for(citation, deal.account_name, 400)}"
+            for number, citation in enumerate(citations, 1)
+        )
+        prompt += (
+            "\nContext from our account documents (use what helps; cite it as [n] where you use it):\n"
+            + context
+        )
+    return prompt
 
 
 def render(
-    deal: Opportunity, config: EmailOutreachConfig, ctx: AgentContext | None = None
+    deal: Opportunity,
+    config: EmailOutreachConfig,
+    ctx: AgentContext | None = None,
+    citations: list[Citation] | None = None,
 ) -> tuple[str, str]:
-    """Subject and body of one deal's email; with ``generation: llm`` the model writes the body."""
+    """Subject and body of one deal's email; with ``generation: llm`` the model writes the body.
+
+    With ``citations``, the best passage is quoted (template) or given to the model (llm), and the
+    body ends with the numbered sources.
+    """
     subject_template, body_template = TEMPLATES[config.email_template]
     fields = _fields(deal)
+    sources = f"\n\nSources:\n{sources_block(citations)}" if citations else ""
     if config.generation == "llm" and ctx is not None:
         # The model writes the whole body, greeting and sign-off included.
-        return subject_template.format(**fields), ctx.generate(
-            system=LLM_SYSTEM, prompt=llm_prompt(deal, config)
-        )
+        body = ctx.generate(system=LLM_SYSTEM, prompt=llm_prompt(deal, config, citations))
+        return subject_template.format(**fields), body + sources
     text = body_template.format(**fields)
     lines = []
     if config.include_greeting:
         lines += [f"Hi {deal.owner_name.split()[0]},", ""]
-    lines += [text, "", "Best regards,", config.signature]
-    return subject_template.format(**fields), "\n".join(lines)
+    lines.append(text)
+    if citations:
+        quote = quote_for(citations[0], deal.account_name)
+        lines += ["", f"From our notes on {deal.account_name}: \u201c{quote}\u201d [1]"]
+    lines += ["", "Best regards,", config.signature]
+    return subject_template.format(**fields), "\n".join(lines) + sources
+
+
+def deal_citations(deal: Opportunity, config: EmailOutreachConfig, ctx: AgentContext) -> list[Citation]:
+    """Passages about the deal's account: the notes sales_intelligence attached, else a search."""
+    if deal.notes:
+        return list(deal.notes)
+    return citations_for(ctx, account_query(deal.account_name), deal.account_name, config.rag)
 
 
 class EmailOutreachAgent(Agent[EmailOutreachConfig]):
@@ -184,10 +223,6 @@ class EmailOutreachAgent(Agent[EmailOutreachConfig]):
                 chosen.append(deal)
         if skipped:
             ctx.log.warning(f"{len(deals)} deals upstream; {len(skipped)} skipped (allowlist or max_emails)")
-        if config.use_rag:
-            ctx.log.warning(
-                "use_rag is set; document retrieval is not available yet, so emails carry no citations"
-            )
         sender = config.from_address or ctx.settings.sender_email
         mail = None if config.dry_run else ctx.connectors.mail(config.connector, config.credentials_secret)
         # Emails an earlier attempt already sent: a retry must not send them again.
@@ -199,7 +234,10 @@ class EmailOutreachAgent(Agent[EmailOutreachConfig]):
                 records.append(EmailRecord.model_validate(already[deal.id]))
                 reused += 1
                 continue
-            subject, body = render(deal, config, ctx)
+            citations = deal_citations(deal, config, ctx) if config.use_rag else []
+            if config.use_rag and not citations:
+                ctx.log.info(f"No document passage about {deal.account_name} scored {config.rag.min_score}+")
+            subject, body = render(deal, config, ctx, citations)
             message_id, status = None, "dry_run"
             if mail is not None:
                 sent = mail.send(
@@ -221,6 +259,7 @@ class EmailOutreachAgent(Agent[EmailOutreachConfig]):
                 body=body,
                 message_id=message_id,
                 status=status,
+                citations=citations,
             )
             records.append(record)
             if mail is not None:
@@ -232,6 +271,14 @@ class EmailOutreachAgent(Agent[EmailOutreachConfig]):
         sent_count = sum(1 for record in records if record.message_id)
         verb = "Wrote (dry run)" if config.dry_run else "Sent"
         ctx.log.info(f"{verb} {len(records)} {config.email_template} emails through {config.connector}")
+        if config.use_rag:
+            cited = sum(1 for record in records if record.citations)
+            if records and not cited:
+                ctx.log.warning(
+                    "use_rag is set, but no document spoke about these accounts: no email cites one"
+                )
+            else:
+                ctx.log.info(f"{cited} of {len(records)} emails cite the tenant's documents")
         return EmailOutreachOutput(
             emails_sent=sent_count,
             emails=records,

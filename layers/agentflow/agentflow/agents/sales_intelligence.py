@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from agentflow.agents.base import Agent, AgentConfig, AgentContext
 from agentflow.agents.items import upstream_text
+from agentflow.agents.retrieval import RagOptions, account_query, citations_for
 from agentflow.agents.sales_query import SALESFORCE_STAGES, Quarter, quarter_bounds, resolve_filters
 from agentflow.connectors.base import Opportunity
 from agentflow.models import utcnow
@@ -50,7 +51,10 @@ class SalesIntelligenceConfig(AgentConfig):
         None, ge=2000, le=2100, description="Year of the close period; defaults to the current year."
     )
     limit: int = Field(200, ge=1, le=2000, description="Most deals to return.")
-    use_rag: bool = Field(False, description="Enrich deals with retrieved notes (recorded; RAG pending).")
+    use_rag: bool = Field(
+        False, description="Attach passages about each deal's account from the tenant's documents as 'notes'."
+    )
+    rag: RagOptions = Field(default_factory=RagOptions, description="Retrieval settings for use_rag.")
 
 
 class SalesIntelligenceOutput(BaseModel):
@@ -105,12 +109,9 @@ class SalesIntelligenceAgent(Agent[SalesIntelligenceConfig]):
                 ctx.log.warning(f"Request text: {warning}")
         filters = resolved.describe()
         ctx.log.info(f"Querying {config.connector} opportunities with {filters}")
-        if config.use_rag:
-            ctx.log.warning(
-                "use_rag is set; document retrieval is not available yet, so deals are not enriched"
-            )
-
         deals = crm.find_opportunities(resolved.query)
+        if config.use_rag:
+            deals = self._with_notes(deals, config.rag, ctx)
         total = sum(deal.amount for deal in deals)
         ctx.log.info(f"Found {len(deals)} deals worth {total:,.0f} in total")
         return SalesIntelligenceOutput(
@@ -122,3 +123,16 @@ class SalesIntelligenceAgent(Agent[SalesIntelligenceConfig]):
             query_text=text,
             use_rag=config.use_rag,
         )
+
+    @staticmethod
+    def _with_notes(deals: list[Opportunity], options: RagOptions, ctx: AgentContext) -> list[Opportunity]:
+        """Each deal with passages about its account (one search per account)."""
+        notes = {
+            account: citations_for(ctx, account_query(account), account, options)
+            for account in dict.fromkeys(deal.account_name for deal in deals)
+        }
+        found = sum(1 for citations in notes.values() if citations)
+        ctx.log.info(
+            f"Documents speak about {found} of {len(notes)} accounts; their passages are attached as notes"
+        )
+        return [deal.model_copy(update={"notes": notes[deal.account_name]}) for deal in deals]

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from agentflow.errors import ConnectorError
-from agentflow.models import EmailAddress
+from agentflow.models import Citation, EmailAddress
 
 
 class Opportunity(BaseModel):
@@ -36,6 +36,15 @@ class Opportunity(BaseModel):
     owner_email: str
     contact_name: str | None = None
     contact_email: str | None = None
+    # Passages about the account from the tenant's documents (sales_intelligence with use_rag).
+    notes: list[Citation] | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_absent_notes(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("notes") is None:
+            data.pop("notes", None)  # deals read without use_rag look as they always did
+        return data
 
 
 class OpportunityQuery(BaseModel):

@@ -39,6 +39,12 @@ class Gateway:
         self.routes = sorted(template.routes(), key=lambda route: "{" in route.path)
         self.patterns = [(route, _pattern(route.path)) for route in self.routes]
         self.responses = self._gateway_responses(template)
+        # BinaryMediaTypes ("multipart~1form-data" in the template) reach the function base64-encoded.
+        self.binary_media_types = [
+            kind.replace("~1", "/").lower()
+            for spec in template.of_type("AWS::Serverless::Api").values()
+            for kind in spec["Properties"].get("BinaryMediaTypes") or []
+        ]
 
     @staticmethod
     def _gateway_responses(template: StackTemplate) -> dict[str, tuple[int, str]]:
@@ -87,10 +93,14 @@ class Gateway:
             authorizer_context = {**decision.get("context", {}), "principalId": decision.get("principalId")}
 
         query = parse_qs(url.query, keep_blank_values=True)
+        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+        binary = any(content_type.lower().startswith(kind) for kind in self.binary_media_types)
         try:
-            text_body: str | None = body.decode() if body else None
+            text_body: str | None = body.decode() if body and not binary else None
             encoded = False
         except UnicodeDecodeError:
+            binary = True
+        if binary and body:
             text_body, encoded = base64.b64encode(body).decode(), True
         event = {
             "resource": route.path,

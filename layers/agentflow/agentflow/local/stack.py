@@ -85,6 +85,11 @@ class LocalStack:
             # moto runs only the unqualified state machine ARN (see NOTES.md); AWS runs versions.
             "START_PUBLISHED_VERSION": "false",
             "RETRY_INTERVAL_SECONDS": "1",
+            # Documents: the offline embedding model and an embedded Chroma beside the stack's data.
+            "EMBEDDING_PROVIDER": "local",
+            "EMBEDDING_MODEL_ID": "",
+            "CHROMA_URL": "",
+            "CHROMA_PATH": str(data_dir / "chroma"),
             **(extra_environment or {}),
         }
         self.lambdas = InProcessLambdas(self.template.functions(), overrides)
@@ -236,6 +241,13 @@ class LocalStack:
                 Code={"ZipFile": code},
                 Timeout=spec.timeout,
                 Environment={"Variables": spec.environment},
+            )
+        stepfunctions = self.client("stepfunctions")
+        for name, definition in self.template.state_machines().values():
+            stepfunctions.create_state_machine(name=name, definition=definition, roleArn=lambda_role)
+        for bucket, configurations in self.template.bucket_notifications().items():
+            s3.put_bucket_notification_configuration(
+                Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": configurations}
             )
         scheduler = self.client("scheduler")
         for logical_id in self.template.of_type("AWS::Scheduler::ScheduleGroup"):

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 ACCOUNT_ID = "123456789012"
+STATE_MACHINE_TYPES = ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -101,6 +102,8 @@ class StackTemplate:
             return f"arn:aws:dynamodb:{self.region}:{ACCOUNT_ID}:table/{name}"
         if kind == "AWS::S3::Bucket":
             return f"arn:aws:s3:::{name}"
+        if kind in STATE_MACHINE_TYPES:
+            return f"arn:aws:states:{self.region}:{ACCOUNT_ID}:stateMachine:{name}"
         return f"arn:aws:local:{self.region}:{ACCOUNT_ID}:{name}"
 
     def _pseudo(self, name: str) -> str | None:
@@ -118,6 +121,8 @@ class StackTemplate:
             return pseudo
         if name in self.parameters:
             return self.parameters[name]
+        if self.resources[name]["Type"] in STATE_MACHINE_TYPES:
+            return self.arn(name)  # a state machine's Ref is its ARN
         return self.physical_name(name)
 
     def _get_att(self, logical_id: str, attribute: str) -> str:
@@ -231,3 +236,29 @@ class StackTemplate:
             logical_id: self.resolve(spec["Properties"])
             for logical_id, spec in self.of_type("AWS::IAM::Role").items()
         }
+
+    def state_machines(self) -> dict[str, tuple[str, str]]:
+        """(name, ASL with DefinitionSubstitutions applied) of each hand-written state machine."""
+        machines = {}
+        for logical_id, spec in self.of_type("AWS::Serverless::StateMachine").items():
+            props = spec["Properties"]
+            definition = (self.root / props["DefinitionUri"]).read_text()
+            for name, value in (props.get("DefinitionSubstitutions") or {}).items():
+                definition = definition.replace("${" + name + "}", str(self.resolve(value)))
+            machines[logical_id] = (self.physical_name(logical_id), definition)
+        return machines
+
+    def bucket_notifications(self) -> dict[str, list[dict[str, Any]]]:
+        """S3 events of functions as PutBucketNotificationConfiguration Lambda configurations."""
+        notifications: dict[str, list[dict[str, Any]]] = {}
+        for logical_id, spec in self.of_type("AWS::Serverless::Function").items():
+            for event in (spec["Properties"].get("Events") or {}).values():
+                if event["Type"] != "S3":
+                    continue
+                props = event["Properties"]
+                events = props["Events"] if isinstance(props["Events"], list) else [props["Events"]]
+                config: dict[str, Any] = {"LambdaFunctionArn": self.arn(logical_id), "Events": events}
+                if props.get("Filter"):
+                    config["Filter"] = {"Key": {"FilterRules": props["Filter"]["S3Key"]["Rules"]}}
+                notifications.setdefault(str(self.resolve(props["Bucket"])), []).append(config)
+        return notifications

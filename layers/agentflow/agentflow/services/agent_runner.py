@@ -7,6 +7,7 @@ the output goes back there and the state machine only sees a small reference.
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -19,6 +20,7 @@ from agentflow.execution_log import ExecutionLog
 from agentflow.models import AgentRun, AgentRunStatus, ExecutionError, isoformat, utcnow
 from agentflow.observability import emit_agent_metrics, logger
 from agentflow.registry import REGISTRY, AgentRegistry
+from agentflow.services import retrieval
 from agentflow.settings import get_settings
 from agentflow.store.executions import ExecutionRepository
 from agentflow.store.payloads import PayloadStore
@@ -138,6 +140,7 @@ class AgentRunner:
                 progress_saver=lambda progress: self.runs.save(
                     task.tenant_id, task.execution_id, run.model_copy(update={"progress": progress})
                 ),
+                document_search=partial(retrieval.search, task.tenant_id),
             )
             result = agent_class().run(config, data, ctx)
         except Exception as error:

@@ -109,8 +109,11 @@ class WorkflowService:
         return self.repository.list(tenant_id, limit, next_token)
 
     def delete(self, tenant_id: str, workflow_id: str) -> None:
-        """Delete the workflow, its versions, its schedules and its state machine."""
+        """Delete the workflow, its versions, schedules, triggers, documents and state machine."""
+        from agentflow.services.documents import DocumentService
+
         stored = self.repository.get(tenant_id, workflow_id)
+        DocumentService(workflows=self.repository).delete_for_workflow(tenant_id, workflow_id)
         ScheduleService(workflows=self.repository).delete_all(tenant_id, workflow_id)
         WebhookService(workflows=self.repository).remove(tenant_id, workflow_id)
         EventTriggerService(workflows=self.repository).delete_all(tenant_id, workflow_id)

@@ -1,0 +1,205 @@
+"""The steps of the document ingestion state machine (statemachine/document_ingestion.asl.json).
+
+extract: read the file, judge its type from the content, pull out its pages' text, cut token
+chunks sized for the embedding model, and park them in S3 for the next step. embed: embed one batch
+and upsert it into the tenant's collection (the machine runs batches in parallel and retries
+transient failures). complete: check every chunk is in the store, then mark the document ready.
+fail: remove whatever was indexed and mark the document failed with a reason its owner can act on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from agentflow.aws import client
+from agentflow.errors import NotFoundError
+from agentflow.models import DocumentStatus, isoformat, utcnow
+from agentflow.observability import logger
+from agentflow.services import retrieval
+from agentflow.services.documents import (
+    ACCEPTED,
+    MAX_UPLOAD_BYTES,
+    DocumentRejectedError,
+    chunks_key,
+    remove_indexed,
+)
+from agentflow.services.finalize import error_from_state
+from agentflow.settings import get_settings
+from agentflow.store.documents import DocumentRecord, DocumentRepository
+
+GENERIC_FAILURE = "The document could not be indexed because of an internal error; upload it again."
+UNAVAILABLE_FAILURE = (
+    "The embedding model or the vector store stayed unavailable while indexing; upload the document again."
+)
+
+
+class IngestionService:
+    def __init__(self, repository: DocumentRepository | None = None) -> None:
+        self.repository = repository or DocumentRepository()
+
+    @property
+    def s3(self) -> Any:
+        return client("s3")
+
+    def _record(self, tenant_id: str, document_id: str) -> DocumentRecord | None:
+        try:
+            return self.repository.get(tenant_id, document_id)
+        except NotFoundError:
+            return None  # deleted while it was being ingested
+
+    def extract(self, tenant_id: str, document_id: str) -> dict[str, Any]:
+        from agentflow.rag.chunking import chunk_pages
+        from agentflow.rag.extract import DocumentError, extract_pages, sniff_content_type
+
+        record = self._record(tenant_id, document_id)
+        if record is None:
+            return {"batches": [], "chunks": 0}
+        settings = get_settings()
+        head = self.s3.head_object(Bucket=settings.documents_bucket, Key=record.object_key)
+        if int(head["ContentLength"]) > MAX_UPLOAD_BYTES:
+            raise DocumentRejectedError(
+                f"The file is {int(head['ContentLength']):,} bytes; "
+                f"documents may be up to {MAX_UPLOAD_BYTES:,} bytes."
+            )
+        data = self.s3.get_object(Bucket=settings.documents_bucket, Key=record.object_key)["Body"].read()
+        content_type = sniff_content_type(data, record.filename)
+        if content_type is None:
+            raise DocumentRejectedError(
+                f"'{record.filename}' is not a {ACCEPTED} file (judged from its content, not its name)."
+            )
+        try:
+            pages = extract_pages(data, content_type)
+        except DocumentError as error:
+            raise DocumentRejectedError(error.reason) from error
+        provider = retrieval.embedding_provider()
+        max_tokens = min(settings.chunk_tokens, provider.max_tokens)
+        chunks = chunk_pages(
+            pages, provider.tokenizer, max_tokens, min(settings.chunk_overlap, max_tokens // 4)
+        )
+        if not chunks:
+            raise DocumentRejectedError("The document contains no extractable text.")
+        remove_indexed(record)  # a previous attempt's vectors
+        body = [
+            {"index": c.index, "page": c.page, "text": c.text, "token_count": c.token_count} for c in chunks
+        ]
+        self.s3.put_object(
+            Bucket=settings.documents_bucket, Key=chunks_key(record), Body=json.dumps(body).encode()
+        )
+        self.repository.update(
+            tenant_id,
+            document_id,
+            content_type=content_type,
+            pages=len(pages),
+            chunks=len(chunks),
+            embedding_model=provider.model_id,
+            sha256=record.sha256 or _sha256(data),
+            updated_at=isoformat(utcnow()),
+        )
+        batches = math.ceil(len(chunks) / settings.embed_batch_chunks)
+        logger.info(
+            "Document extracted",
+            extra={
+                "document_id": document_id,
+                "pages": len(pages),
+                "chunks": len(chunks),
+                "batches": batches,
+            },
+        )
+        return {"batches": list(range(batches)), "chunks": len(chunks)}
+
+    def embed(self, tenant_id: str, document_id: str, batch: int) -> dict[str, Any]:
+        from agentflow.rag.chunking import Chunk
+
+        record = self._record(tenant_id, document_id)
+        if record is None:
+            return {"batch": batch, "chunks": 0}
+        settings = get_settings()
+        size = settings.embed_batch_chunks
+        stored = json.loads(
+            self.s3.get_object(Bucket=settings.documents_bucket, Key=chunks_key(record))["Body"].read()
+        )
+        chunks = [Chunk(**item) for item in stored[batch * size : (batch + 1) * size]]
+        provider = retrieval.embedding_provider()
+        vectors = provider.embed([chunk.text for chunk in chunks])
+        retrieval.vector_store().upsert(
+            tenant_id,
+            provider.model_id,
+            document_id,
+            chunks,
+            vectors,
+            filename=record.filename,
+            workflow_id=record.workflow_id,
+        )
+        return {"batch": batch, "chunks": len(chunks)}
+
+    def complete(self, tenant_id: str, document_id: str) -> dict[str, Any]:
+        settings = get_settings()
+        record = self._record(tenant_id, document_id)
+        model_id = retrieval.embedding_provider().model_id
+        if record is None:
+            # Deleted mid-ingestion: batches that ran after the delete left vectors behind.
+            retrieval.vector_store().delete_document(tenant_id, model_id, document_id)
+            return {"status": "deleted"}
+        indexed = retrieval.vector_store().count(tenant_id, model_id, document_id)
+        if indexed != record.chunks:
+            raise DocumentRejectedError(
+                f"Indexing stopped short ({indexed} of {record.chunks} chunks stored); "
+                "upload the document again."
+            )
+        self.repository.update(
+            tenant_id,
+            document_id,
+            expect={DocumentStatus.PROCESSING},
+            status=DocumentStatus.READY.value,
+            error=None,
+            updated_at=isoformat(utcnow()),
+        )
+        self.s3.delete_object(Bucket=settings.documents_bucket, Key=chunks_key(record))
+        logger.info("Document ready", extra={"document_id": document_id, "chunks": indexed})
+        return {"status": DocumentStatus.READY.value, "chunks": indexed}
+
+    def fail(self, tenant_id: str, document_id: str, error: Any) -> dict[str, Any]:
+        reason = failure_reason(error)
+        record = self._record(tenant_id, document_id)
+        if record is None:
+            return {"status": "deleted"}
+        try:
+            remove_indexed(record)
+        except Exception:
+            logger.exception(
+                "Could not remove a failed document's vectors", extra={"document_id": document_id}
+            )
+            raise  # the state machine retries this step; never leave a failed document searchable
+        self.s3.delete_object(Bucket=get_settings().documents_bucket, Key=chunks_key(record))
+        self.repository.update(
+            tenant_id,
+            document_id,
+            status=DocumentStatus.FAILED.value,
+            error=reason,
+            pages=None,
+            chunks=None,
+            updated_at=isoformat(utcnow()),
+        )
+        logger.warning("Document failed", extra={"document_id": document_id, "reason": reason})
+        return {"status": DocumentStatus.FAILED.value, "error": reason}
+
+
+def failure_reason(error: Any) -> str:
+    """The sentence a failed document carries: the rejection's own words, never internals."""
+    caught = error_from_state(error)
+    if caught is None:
+        return GENERIC_FAILURE
+    if caught.type == DocumentRejectedError.__name__:
+        return caught.message
+    if caught.type == "TransientAgentError":
+        return UNAVAILABLE_FAILURE
+    logger.error("Ingestion failed", extra={"error_type": caught.type, "error": caught.message})
+    return GENERIC_FAILURE
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
