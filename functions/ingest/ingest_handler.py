@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from typing import Any
+from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -29,11 +30,11 @@ def ingestion() -> IngestionService:
 @event_source(data_class=S3Event)
 def uploaded(event: S3Event, context: LambdaContext) -> dict[str, Any]:
     """ObjectCreated in the documents bucket → start that document's ingestion."""
-    started = [
-        record.s3.get_object.key
-        for record in event.records
-        if documents().object_created(record.s3.get_object.key, record.s3.get_object.size or 0)
-    ]
+    started = []
+    for record in event.records:
+        key = unquote_plus(record.s3.get_object.key)  # S3 events carry keys URL-encoded
+        if documents().object_created(key, record.s3.get_object.size or 0):
+            started.append(key)
     return {"started": started}
 
 

@@ -191,7 +191,7 @@ class DocumentService:
         """A file landed in the documents bucket: start its ingestion (once, whatever S3 repeats)."""
         parsed = parse_object_key(key)
         if parsed is None:
-            logger.warning("Object outside the documents layout; ignored", extra={"key": key})
+            logger.warning(f"Object outside the documents layout; ignored: {key!r}")
             return False
         tenant_id, document_id = parsed
         try:

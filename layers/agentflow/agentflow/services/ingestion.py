@@ -51,6 +51,7 @@ class IngestionService:
 
     def extract(self, tenant_id: str, document_id: str) -> dict[str, Any]:
         from agentflow.rag.chunking import chunk_pages
+        from agentflow.rag.embeddings import chunk_token_limit
         from agentflow.rag.extract import DocumentError, extract_pages, sniff_content_type
 
         record = self._record(tenant_id, document_id)
@@ -74,7 +75,7 @@ class IngestionService:
         except DocumentError as error:
             raise DocumentRejectedError(error.reason) from error
         provider = retrieval.embedding_provider()
-        max_tokens = min(settings.chunk_tokens, provider.max_tokens)
+        max_tokens = chunk_token_limit(provider, settings.chunk_tokens)
         chunks = chunk_pages(
             pages, provider.tokenizer, max_tokens, min(settings.chunk_overlap, max_tokens // 4)
         )

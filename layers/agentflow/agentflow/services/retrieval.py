@@ -38,18 +38,19 @@ def embedding_provider(settings: Settings | None = None) -> EmbeddingProvider:
         provider = _providers.get(key)
         if provider is None:
             from agentflow.rag.embeddings import embedding_provider as build
+            from agentflow.rag.embeddings import openai_from_secret
 
             options: dict[str, Any] = {}
-            if settings.embedding_model_id:
-                options["model_id" if settings.embedding_provider == "bedrock" else "model"] = (
-                    settings.embedding_model_id
-                )
             if settings.embedding_provider == "bedrock":
                 options["region"] = settings.region
+                if settings.embedding_model_id:
+                    options["model_id"] = settings.embedding_model_id
             if settings.embedding_provider == "openai":
-                options["api_key"] = str(
-                    read_secret(settings.openai_api_key_secret, settings.region)["api_key"]
-                )
+                if settings.embedding_model_id:
+                    options["model"] = settings.embedding_model_id
+                provider = openai_from_secret(settings.openai_api_key_secret, settings.region, **options)
+                _providers[key] = provider
+                return provider
             provider = _providers[key] = build(settings.embedding_provider, **options)
         return provider
 
