@@ -31,8 +31,8 @@ class Passages:
     def __call__(self, query: str, top_k: int, workflow_id: str | None) -> list[SearchResult]:
         self.queries.append((query, top_k, workflow_id))
         results = [
-            SearchResult(document_id=f"doc_{i}", filename=name, page=page, excerpt=text, score=score)
-            for i, (name, page, text, score) in enumerate(self.passages)
+            SearchResult(document_id=f"doc_{name}", filename=name, page=page, excerpt=text, score=score)
+            for name, page, text, score in self.passages
         ]
         return sorted(results, key=lambda r: -r.score)[:top_k]
 
@@ -52,12 +52,19 @@ def test_email_quotes_the_passage_naming_the_account_and_lists_sources(ctx: Agen
     account = deals["deals"][0]["account_name"]
     ctx.document_search = Passages(
         ("pricing.txt", 1, "Discounts above 20% need VP approval. Multi-year terms get 5% more.", 0.62),
-        ("notes.pdf", 3, f"Renewal context. {account} wants SSO before signing. Legal review is done.", 0.55),
+        (
+            "notes.pdf",
+            3,
+            f"{account}: account plan. {account} wants single sign-on live before the contract is signed. Legal review is done.",
+            0.55,
+        ),
+        ("notes.pdf", 3, f"Overlapping chunk of the same page about {account}.", 0.5),
     )
     output = EmailOutreachAgent().run(EmailOutreachConfig(use_rag=True, max_emails=1), deals, ctx)
     email = output.emails[0]
     assert [c.filename for c in email.citations] == ["notes.pdf", "pricing.txt"]  # naming the account first
-    assert f"From our notes on {account}: \u201c{account} wants SSO before signing.\u201d [1]" in email.body
+    quote = f"{account} wants single sign-on live before the contract is signed."
+    assert f"From our notes on {account}: \u201c{quote}\u201d [1]" in email.body  # not the heading
     assert email.body.endswith("Sources:\n[1] notes.pdf, page 3\n[2] pricing.txt, page 1")
     assert ctx.document_search.queries[0][0].startswith(account)  # type: ignore[attr-defined]
 
@@ -72,7 +79,9 @@ def test_passages_under_the_minimum_score_are_not_cited(ctx: AgentContext) -> No
 
 def test_workflow_scope_searches_only_the_workflows_documents(ctx: AgentContext) -> None:
     search = ctx.document_search = Passages(("notes.pdf", 1, "Text.", 0.9))
-    config = EmailOutreachConfig.model_validate({"use_rag": True, "max_emails": 1, "rag": {"scope": "workflow"}})
+    config = EmailOutreachConfig.model_validate(
+        {"use_rag": True, "max_emails": 1, "rag": {"scope": "workflow"}}
+    )
     EmailOutreachAgent().run(config, first_deal(ctx), ctx)
     assert search.queries[0][2] == ctx.workflow_id
 

@@ -19,6 +19,22 @@ def _api_key(value: str) -> tuple[str, str]:
     return tenant, key
 
 
+def _index_sandbox_documents(url: str, keys: list[str]) -> None:
+    import time
+
+    from agentflow.client import AgentFlowClient
+    from agentflow.local.documents import seed_sandbox_documents
+
+    clock = time.perf_counter()
+    print("  indexing the sandbox documents (account plans, product and pricing sheets)…", flush=True)
+    for key in keys:
+        with AgentFlowClient(url, key) as client:
+            documents = seed_sandbox_documents(client)
+    ready = [document for document in documents if document["status"] == "ready"]
+    chunks = sum(document.get("chunks") or 0 for document in ready)
+    print(f"  {len(ready)} documents ready ({chunks} chunks) in {time.perf_counter() - clock:.1f} s")
+
+
 def _local(args: argparse.Namespace) -> int:
     from agentflow.local.gateway import Gateway, GatewayServer
     from agentflow.local.stack import DEFAULT_API_KEY, DEFAULT_TENANT, LocalStack
@@ -45,6 +61,8 @@ def _local(args: argparse.Namespace) -> int:
     print(f"AgentFlow local stack at {server.url}  (Swagger UI: {server.url}/docs)")
     for tenant, key in pairs:
         print(f"  tenant {tenant!r}: Authorization: Bearer {key}")
+    if args.sandbox_documents:
+        _index_sandbox_documents(server.url, [key for _, key in pairs])
     print(f"  data: {data_dir.resolve()}   Ctrl-C stops")
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -115,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="may repeat; default: tenant 'default' with key 'dev-local-key'",
     )
     local.add_argument("--data-dir", default=".local-data", help="sandbox outbox and local state")
+    local.add_argument(
+        "--no-sandbox-documents",
+        dest="sandbox_documents",
+        action="store_false",
+        help="do not index the bundled sandbox documents for each tenant at start",
+    )
     local.add_argument("--sandbox-latency-ms", type=int, default=0, help="delay every sandbox connector call")
     local.add_argument(
         "--connector-mode",

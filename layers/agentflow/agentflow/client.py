@@ -197,6 +197,57 @@ class AgentFlowClient:
     def delete_event_trigger(self, workflow_id: str, trigger_id: str) -> None:
         self.request("DELETE", f"{API}/workflows/{_id(workflow_id)}/event-triggers/{_id(trigger_id)}")
 
+    # Documents
+
+    DIRECT_UPLOAD_BYTES = 4 * 1024 * 1024
+
+    def upload_document(self, filename: str, data: bytes, workflow_id: str | None = None) -> dict[str, Any]:
+        """Upload a file: through the API up to 4 MiB, else through a presigned S3 PUT."""
+        if len(data) > self.DIRECT_UPLOAD_BYTES:
+            body: dict[str, Any] = {"filename": filename, "size_bytes": len(data), "workflow_id": workflow_id}
+            ticket = self.request("POST", f"{API}/documents/uploads", json=body)
+            response = httpx.put(
+                ticket["upload_url"], content=data, headers=ticket["upload_headers"], timeout=300
+            )
+            if response.status_code >= 300:
+                raise ApiError(
+                    response.status_code, {"error": {"code": "upload_failed", "message": response.text}}
+                )
+            return self.document(ticket["document_id"])
+        files = {"file": (filename, data)}
+        form = {"workflow_id": workflow_id} if workflow_id else None
+        return dict(self.request("POST", f"{API}/documents", files=files, data=form))
+
+    def document(self, document_id: str) -> dict[str, Any]:
+        return dict(self.request("GET", f"{API}/documents/{_id(document_id)}"))
+
+    def documents(
+        self, limit: int | None = 50, next_token: str | None = None, workflow_id: str | None = None
+    ) -> tuple[list[Any], str | None]:
+        return self.page(
+            f"{API}/documents", "documents", limit, next_token=next_token, workflow_id=workflow_id
+        )
+
+    def delete_document(self, document_id: str) -> None:
+        self.request("DELETE", f"{API}/documents/{_id(document_id)}")
+
+    def search_documents(
+        self, query: str, top_k: int = 5, workflow_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        body = {"query": query, "top_k": top_k, "workflow_id": workflow_id}
+        return list(self.request("POST", f"{API}/documents/search", json=body)["results"])
+
+    def wait_for_document(
+        self, document_id: str, timeout: float = 300.0, interval: float = 0.25
+    ) -> dict[str, Any]:
+        """Poll until the document is ``ready`` or ``failed`` (or ``timeout`` seconds pass)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            document = self.document(document_id)
+            if document["status"] in ("ready", "failed") or time.monotonic() > deadline:
+                return document
+            time.sleep(interval)
+
     def close(self) -> None:
         self.http.close()
 

@@ -17,6 +17,7 @@ from agentflow.models import Citation
 
 RagScope = Literal["tenant", "workflow"]
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+MIN_QUOTE_WORDS = 8
 
 
 class RagOptions(BaseModel):
@@ -34,24 +35,30 @@ def account_query(account_name: str) -> str:
 
 
 def citations_for(ctx: AgentContext, query: str, subject: str, options: RagOptions) -> list[Citation]:
-    """Passages for ``query`` scoring at least ``min_score``; those naming ``subject`` first."""
+    """Passages for ``query`` scoring at least ``min_score``, one per document page, those naming
+    ``subject`` first."""
     workflow_id = ctx.workflow_id if options.scope == "workflow" else None
-    hits = [
-        hit
-        for hit in ctx.search_documents(query, options.top_k, workflow_id)
-        if hit.score >= options.min_score
-    ]
+    best: dict[tuple[str, int], Citation] = {}
+    for hit in ctx.search_documents(query, options.top_k, workflow_id):
+        if hit.score >= options.min_score:
+            best.setdefault((hit.document_id, hit.page), Citation.model_validate(hit.model_dump()))
+    hits = list(best.values())  # overlapping chunks of one page are cited once, by the best of them
     named = [hit for hit in hits if subject.lower() in hit.excerpt.lower()]
-    ordered = named + [hit for hit in hits if hit not in named]
-    return [Citation.model_validate(hit.model_dump()) for hit in ordered]
+    return named + [hit for hit in hits if hit not in named]
 
 
 def quote_for(citation: Citation, subject: str, limit: int = 240) -> str:
-    """The excerpt's sentence that names ``subject`` (else its first), cut to ``limit`` characters."""
+    """The sentence of the excerpt worth quoting about ``subject``, cut to ``limit`` characters.
+
+    A sentence that names the subject and says something (at least ``MIN_QUOTE_WORDS`` words; short
+    ones are headings) comes first, then any sentence that says something, then the first one.
+    """
     sentences = [part.strip() for part in _SENTENCE.split(" ".join(citation.excerpt.split())) if part.strip()]
     if not sentences:
         return ""
-    chosen = next((s for s in sentences if subject.lower() in s.lower()), sentences[0])
+    telling = [s for s in sentences if len(s.split()) >= MIN_QUOTE_WORDS]
+    naming = [s for s in telling if subject.lower() in s.lower()]
+    chosen = (naming or telling or sentences)[0]
     return chosen if len(chosen) <= limit else chosen[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from agentflow.client import AgentFlowClient, ApiError
+from agentflow.local.documents import seed_sandbox_documents
 from agentflow.local.gateway import Gateway, GatewayServer
 from agentflow.local.report import execution_report
 from agentflow.local.stack import DEFAULT_API_KEY, LocalStack, project_root
@@ -33,6 +34,16 @@ def run_demo(data_dir: Path | None = None, sandbox_latency_ms: int = 0, out: Tex
         try:
             print(f"  stack ready in {time.perf_counter() - clock:.1f} s; API {server.url}", file=out)
             # EMF metric lines go to stdout in Lambda; keep them with the function logs here.
+            indexing = time.perf_counter()
+            with function_log.open("a") as sink, contextlib.redirect_stdout(sink):
+                documents = seed_sandbox_documents(client)
+            ready = [document for document in documents if document["status"] == "ready"]
+            chunks = sum(document.get("chunks") or 0 for document in ready)
+            print(
+                f"  {len(ready)} sandbox documents indexed ({chunks} chunks) in "
+                f"{time.perf_counter() - indexing:.1f} s, for the email agent's use_rag",
+                file=out,
+            )
             with function_log.open("a") as sink, contextlib.redirect_stdout(sink):
                 workflow = client.create_workflow(definition)
                 started = client.start_execution(workflow["id"], DEMO_INPUT)

@@ -72,12 +72,16 @@ def execution_report(
                 f"Emails sent by {run['agent_id']}: {output.get('emails_sent', len(emails))} "
                 f"via {output.get('connector')}",
             ]
-            for email in emails[:3]:
+            cited = sum(1 for email in emails if email.get("citations"))
+            if output.get("use_rag"):
+                lines.append(f"  {cited} of {len(emails)} cite the tenant's documents (use_rag)")
+            for number, email in enumerate(emails[:3]):
+                body = [f"    {line}" for line in str(email.get("body", "")).splitlines() if line.strip()]
                 lines += [
                     f"  To: {email.get('recipient_name', '')} <{email.get('recipient')}>   "
                     f"id {email.get('message_id')}",
                     f"  Subject: {email.get('subject')}",
-                    *[f"    {line}" for line in str(email.get("body", "")).splitlines() if line.strip()][:4],
+                    *(body if number == 0 else body[:4]),  # the first email whole, citations included
                     "",
                 ]
     metrics = execution["metrics"]

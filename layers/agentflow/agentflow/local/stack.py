@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import socket
 import zipfile
 from contextlib import AbstractContextManager
@@ -111,6 +112,8 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # moto's state starts empty each time; vectors of documents it no longer knows must go too.
+        shutil.rmtree(self.data_dir / "chroma", ignore_errors=True)
         self._set_env(
             {
                 "AWS_ACCESS_KEY_ID": "testing",
