@@ -48,7 +48,10 @@ function pageContext(query) {
     query,
     cleanups: [],
     left: false,
-    main,
+    // A page that finishes loading after the reader moved on draws into a detached element.
+    get main() {
+      return context.left ? document.createElement("div") : main;
+    },
     announce,
     navigate,
     /** Run fn every ms until the page is left or fn returns false. */

@@ -82,7 +82,7 @@ export function errorContent(error) {
   const details = Array.isArray(error.details) ? error.details : [];
   return [
     h("p", { class: "error-message" }, error.message),
-    details.length ? h("ul", { class: "error-details" }, details.map((item) => h("li", {}, typeof item === "string" ? item : pretty(item)))) : null,
+    details.length ? h("ul", { class: "error-details" }, details.map((item) => h("li", {}, typeof item === "string" ? item : JSON.stringify(item)))) : null,
   ];
 }
 

@@ -62,7 +62,7 @@ function runForm(context, workflow) {
       },
     },
     h("h2", { id: "run-title" }, "Run"),
-    h("label", { for: "run-input" }, "Input"),
+    h("label", { for: "run-input" }, "Run input"),
     input,
     h("p", { id: "run-help", class: "hint" }, "Sent as JSON when it parses as JSON, otherwise as text."),
     button,
@@ -161,7 +161,7 @@ async function schedulesSection(context, workflow) {
     },
     h("div", { class: "field" }, h("label", { for: "schedule-expression" }, "Expression"), expression),
     h("div", { class: "field" }, h("label", { for: "schedule-timezone" }, "Timezone (IANA)"), timezone),
-    h("div", { class: "field" }, h("label", { for: "schedule-input" }, "Input"), input),
+    h("div", { class: "field" }, h("label", { for: "schedule-input" }, "Schedule input"), input),
     h("div", { class: "field checkbox" }, enabled, h("label", { for: "schedule-enabled" }, "Enabled")),
     h("button", { type: "submit" }, "Add schedule"),
   );
