@@ -99,3 +99,16 @@ export function replaceKeepingPlace(container, ...content) {
   }
   if (focusedKey) container.querySelector(`[data-key="${CSS.escape(focusedKey)}"]`)?.focus();
 }
+
+/** A button that runs an API action and shows its failure in the given alert region. */
+export function actionButton(label, attrs, action, alert) {
+  const onclick = async () => {
+    alert.replaceChildren();
+    try {
+      await action();
+    } catch (error) {
+      if (error?.status !== 401) alert.replaceChildren(...errorContent(error));
+    }
+  };
+  return h("button", { type: "button", ...attrs, onclick }, label);
+}

@@ -12,9 +12,9 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
 from agentflow.client import AgentFlowClient
-from agentflow.local.gateway import Gateway, GatewayServer
+from agentflow.local.gateway import GatewayServer
 from agentflow.local.stack import LocalStack
-from tests.helpers import ROOT
+from tests.helpers import ROOT, serving
 
 API_KEY = "browser-key"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -47,9 +47,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 @pytest.fixture(scope="package")
 def server(stack: LocalStack) -> Iterator[GatewayServer]:
-    gateway_server = GatewayServer(Gateway(stack.template, stack.lambdas), port=0).start()
-    yield gateway_server
-    gateway_server.stop()
+    with serving(stack) as gateway_server:
+        yield gateway_server
 
 
 @pytest.fixture

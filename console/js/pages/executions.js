@@ -2,7 +2,7 @@
 
 import { api } from "../api.js";
 import {
-  errorContent,
+  actionButton,
   formatCost,
   formatDate,
   formatDuration,
@@ -207,22 +207,15 @@ export async function executionPage(context, executionId) {
   const outputs = h("div", { id: "outputs" });
   const finalOutput = h("div", { id: "final-output" });
   const actionError = h("div", { class: "alert", role: "alert" });
-  const stop = h(
-    "button",
-    {
-      type: "button",
-      class: "danger",
-      onclick: async () => {
-        try {
-          await api.stopExecution(execution.id);
-          context.announce("Stop requested.");
-          await refresh();
-        } catch (error) {
-          actionError.replaceChildren(...errorContent(error));
-        }
-      },
-    },
+  const stop = actionButton(
     "Stop",
+    { class: "danger" },
+    async () => {
+      await api.stopExecution(execution.id);
+      context.announce("Stop requested.");
+      await refresh();
+    },
+    actionError,
   );
   // The workflow names every agent, also those that have not run yet; a deleted one leaves the runs.
   const workflow = await api.workflow(execution.workflow_id).catch(() => null);

@@ -2,7 +2,7 @@
 
 import { api } from "../api.js";
 import { dagSvg } from "../dag.js";
-import { errorContent, formatDate, h, pretty, replaceKeepingPlace, table } from "../dom.js";
+import { actionButton, errorContent, formatDate, h, pretty, replaceKeepingPlace, table } from "../dom.js";
 
 /** Text typed as input: JSON when it parses, otherwise the text itself. */
 export function parseInput(text) {
@@ -185,23 +185,16 @@ export async function workflowPage(context, workflowId) {
   const workflow = await api.workflow(workflowId);
   context.setTitle(workflow.name);
   const deleteError = h("div", { class: "alert", role: "alert" });
-  const remove = h(
-    "button",
-    {
-      type: "button",
-      class: "danger",
-      onclick: async () => {
-        if (!window.confirm(`Delete the workflow "${workflow.name}" with its schedules and webhook?`)) return;
-        try {
-          await api.deleteWorkflow(workflow.id);
-          context.announce(`Workflow ${workflow.name} deleted.`);
-          context.navigate("#/workflows");
-        } catch (error) {
-          deleteError.replaceChildren(...errorContent(error));
-        }
-      },
-    },
+  const remove = actionButton(
     "Delete",
+    { class: "danger" },
+    async () => {
+      if (!window.confirm(`Delete the workflow "${workflow.name}" with its schedules and webhook?`)) return;
+      await api.deleteWorkflow(workflow.id);
+      context.announce(`Workflow ${workflow.name} deleted.`);
+      context.navigate("#/workflows");
+    },
+    deleteError,
   );
   const schedules = await schedulesSection(context, workflow);
   if (context.left) return;
