@@ -159,3 +159,18 @@ def test_the_catalog_lists_every_agent_type_with_its_schema(
     expect(console.page.locator("#agent-sales_intelligence .schema-table")).to_contain_text("min_amount")
     console.screenshot("agents")
     assert console.unexpected_errors() == []
+
+
+def test_the_executions_list_follows_a_run_to_its_end(console: Console, client: AgentFlowClient) -> None:
+    # Given a run just started
+    created = client.create_workflow(reference_workflow())
+    execution = client.start_execution(created["id"], REFERENCE_INPUT)
+    page = console.page
+    console.sign_in()
+    # When its workflow's executions are listed
+    page.goto(f"{console.url}/#/executions?workflow_id={created['id']}")
+    row = page.locator("#executions-table tbody tr", has_text=execution["id"])
+    # Then polling brings the row to its final status without a reload
+    expect(row.locator(".badge")).to_have_text("completed", timeout=30_000)
+    expect(row).to_contain_text("Sales Outreach Workflow")
+    assert console.unexpected_errors() == []

@@ -64,7 +64,7 @@ export async function executionsPage(context) {
         : h("p", { class: "empty" }, "No executions match."),
     );
     const active = executions.filter((execution) => !TERMINAL.has(execution.status)).length;
-    const text = `${executions.length} executions${active ? `, ${active} running` : ""}.`;
+    const text = `${executions.length} ${executions.length === 1 ? "execution" : "executions"}${active ? `, ${active} running` : ""}.`;
     if (summary.textContent !== text) summary.textContent = text;
     return true;
   };
@@ -182,7 +182,7 @@ function logsSection(context, execution, agentIds, state) {
       body,
       rows.length ? table("Execution logs", ["Time", "Level", "Component", "Agent", "Message"], rows, { id: "logs-table" }) : h("p", { class: "empty" }, "No log lines match."),
     );
-    const text = `${logs.length} log lines${state.level ? ` at ${state.level} and above` : ""}${state.agent ? ` from ${state.agent}` : ""}.`;
+    const text = `${logs.length} log ${logs.length === 1 ? "line" : "lines"}${state.level ? ` at ${state.level} and above` : ""}${state.agent ? ` from ${state.agent}` : ""}.`;
     if (count.textContent !== text) count.textContent = text;
   };
   form.addEventListener("change", async (event) => {
