@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 LOCAL_STAMP := $(VENV)/.installed-local
 
-.PHONY: demo local test test-unit lint bench sam-validate sam-build clean
+.PHONY: demo local test test-unit test-browser chromium lint bench sam-validate sam-build clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,13 +31,26 @@ demo: $(LOCAL_STAMP)
 local: $(LOCAL_STAMP)
 	$(BIN)/agentflow local
 
+# The browser tests drive Debian's chromium through Playwright (never a browser Playwright downloads).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y --no-install-recommends chromium
+
+chromium: $(CHROMIUM)
+
 # The test command CI runs: the whole suite, then the template's lint and a container-free build.
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest -q
 	$(MAKE) --no-print-directory sam-validate sam-build
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
+
+test-browser: $(STAMP) $(CHROMIUM)
+	$(BIN)/pytest -q tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +86,18 @@ class GatewayApi:
             if execution["status"] not in ("pending", "running") or time.monotonic() > deadline:
                 return execution
             time.sleep(0.1)
+
+
+@contextmanager
+def serving(stack: Any) -> Iterator[Any]:
+    """A local stack's gateway on a free loopback port, for tests over real HTTP."""
+    from agentflow.local.gateway import Gateway, GatewayServer
+
+    server = GatewayServer(Gateway(stack.template, stack.lambdas), port=0).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def load_event(name: str) -> dict[str, Any]:

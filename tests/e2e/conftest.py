@@ -7,8 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from agentflow.client import AgentFlowClient
-from agentflow.local.gateway import Gateway, GatewayServer
+from agentflow.local.gateway import GatewayServer
 from agentflow.local.stack import LocalStack
+from tests.helpers import serving
 
 # Sandbox calls take this long, so parallel branches visibly overlap.
 LATENCY_MS = 150
@@ -31,9 +32,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 @pytest.fixture(scope="package")
 def server(stack: LocalStack) -> Iterator[GatewayServer]:
-    gateway_server = GatewayServer(Gateway(stack.template, stack.lambdas), port=0).start()
-    yield gateway_server
-    gateway_server.stop()
+    with serving(stack) as gateway_server:
+        yield gateway_server
 
 
 @pytest.fixture

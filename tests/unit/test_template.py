@@ -81,3 +81,44 @@ def test_every_function_has_a_log_group_with_retention(template: StackTemplate) 
 def test_every_registered_agent_loads_as_its_type() -> None:
     # The registry imports lazily; a wrong path or a mismatched type must fail here, not in a Lambda.
     assert [info.type for info in REGISTRY.describe()] == REGISTRY.types()
+
+
+CONSOLE_RESOURCES = {
+    "ConsoleBucket",
+    "ConsoleOriginAccessControl",
+    "ConsoleBucketPolicy",
+    "ConsoleDistribution",
+}
+
+
+def test_the_console_is_off_by_default_and_the_local_stack_makes_none_of_it(template: StackTemplate) -> None:
+    assert template.parameters["DeployConsole"] == "false"
+    conditional = {name for name, spec in template.resources.items() if spec.get("Condition")}
+    assert conditional == CONSOLE_RESOURCES
+    assert not any("console" in bucket for bucket in template.buckets())
+    assert template.of_type("AWS::CloudFront::Distribution") == {}
+
+
+def test_deploying_the_console_routes_api_paths_to_the_api_uncached() -> None:
+    # Given the template with DeployConsole=true
+    enabled = StackTemplate.load(
+        ROOT / "template.yaml", "agentflow-test", "us-east-1", overrides={"DeployConsole": "true"}
+    )
+    distribution = enabled.of_type("AWS::CloudFront::Distribution")["ConsoleDistribution"]
+    config = distribution["Properties"]["DistributionConfig"]
+    origins = {origin["Id"]: enabled.resolve(origin) for origin in config["Origins"]}
+    # Then the bucket is private, read through Origin Access Control only
+    assert set(enabled.of_type("AWS::S3::Bucket")) >= {"ConsoleBucket"}
+    bucket = enabled.resources["ConsoleBucket"]["Properties"]["PublicAccessBlockConfiguration"]
+    assert all(bucket.values())
+    assert "OriginAccessControlId" in config["Origins"][0]
+    # And /api/* reaches the stage of the REST API with caching off, every method allowed
+    (api_behaviour,) = config["CacheBehaviors"]
+    assert api_behaviour["PathPattern"] == "/api/*" and api_behaviour["TargetOriginId"] == "api"
+    api_id = enabled.physical_name("AgentFlowApi")
+    assert origins["api"]["DomainName"] == f"{api_id}.execute-api.us-east-1.amazonaws.com"
+    assert origins["api"]["OriginPath"] == "/prod"
+    assert api_behaviour["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # CachingDisabled
+    assert api_behaviour["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+    assert {"POST", "PUT", "PATCH", "DELETE"} <= set(api_behaviour["AllowedMethods"])
+    assert enabled.document["Outputs"]["ConsoleUrl"]["Condition"] == "ConsoleEnabled"

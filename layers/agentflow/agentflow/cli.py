@@ -59,6 +59,7 @@ def _local(args: argparse.Namespace) -> int:
     # moto stores EventBridge Scheduler schedules but never fires them: this loop does.
     schedules = LocalScheduler(stack.client("scheduler"), stack.lambdas).start()
     print(f"AgentFlow local stack at {server.url}  (Swagger UI: {server.url}/docs)")
+    print(f"  web console: {server.url}/  (sign in with an API key below)")
     for tenant, key in pairs:
         print(f"  tenant {tenant!r}: Authorization: Bearer {key}")
     if args.sandbox_documents:

@@ -1,7 +1,8 @@
 """A local API Gateway: HTTP requests → REST proxy events, the TOKEN authorizer first, then the API.
 
 Routes, which of them need the authorizer, and the gateway's own error responses are read from
-template.yaml, as API Gateway would configure them.
+template.yaml, as API Gateway would configure them. Other GET paths serve the web console's static
+files from ``console/`` (CloudFront and S3 serve them when deployed), so it stays same-origin.
 """
 
 from __future__ import annotations
@@ -13,13 +14,62 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from agentflow.local.runtime import FunctionFailedError, InProcessLambdas
 from agentflow.local.template import ACCOUNT_ID, RouteSpec, StackTemplate
 
 API_ID = "local"
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".txt": "text/plain; charset=utf-8",
+}
+
+
+def _is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/") or path == "/docs" or path.startswith("/docs/")
+
+
+class ConsoleFiles:
+    """The web console's static files: ``/`` is index.html; nothing outside the directory is served."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def find(self, path: str) -> Path | None:
+        """The file a URL path names, or None (missing, a directory, or outside the console)."""
+        relative = unquote(path).lstrip("/") or "index.html"
+        if "\x00" in relative or "\\" in relative:
+            return None
+        candidate = (self.root / relative).resolve()
+        if not candidate.is_relative_to(self.root) or not candidate.is_file():
+            return None
+        return candidate
+
+    def response(self, path: str) -> dict[str, Any] | None:
+        """A proxy-style response with the file's bytes (base64) and content type, or None."""
+        found = self.find(path)
+        if found is None:
+            return None
+        return {
+            "statusCode": 200,
+            "headers": {
+                "Content-Type": CONTENT_TYPES.get(found.suffix.lower(), "application/octet-stream"),
+                "Cache-Control": "no-cache",
+                "X-Content-Type-Options": "nosniff",
+            },
+            "body": base64.b64encode(found.read_bytes()).decode(),
+            "isBase64Encoded": True,
+        }
 
 
 def _pattern(path: str) -> re.Pattern[str]:
@@ -45,6 +95,7 @@ class Gateway:
             for spec in template.of_type("AWS::Serverless::Api").values()
             for kind in spec["Properties"].get("BinaryMediaTypes") or []
         ]
+        self.console = ConsoleFiles(template.root / "console")
 
     @staticmethod
     def _gateway_responses(template: StackTemplate) -> dict[str, tuple[int, str]]:
@@ -70,6 +121,8 @@ class Gateway:
         """The proxy response (statusCode, headers, body) for one HTTP request."""
         url = urlsplit(raw_path)
         path = url.path or "/"
+        if method == "GET" and not _is_api_path(path):
+            return self.console.response(path) or self._gateway_error("MISSING_AUTHENTICATION_TOKEN", 404)
         matched = self._match(method, path)
         if matched is None:
             return self._gateway_error("MISSING_AUTHENTICATION_TOKEN", 403)

@@ -79,7 +79,33 @@ class StackTemplate:
         return dict(self.document["Resources"])
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
-        return {name: spec for name, spec in self.resources.items() if spec["Type"] == resource_type}
+        """Resources of one type that the parameters create (a false Condition leaves one out)."""
+        return {
+            name: spec
+            for name, spec in self.resources.items()
+            if spec["Type"] == resource_type and self.condition(spec.get("Condition"))
+        }
+
+    def condition(self, name: str | None) -> bool:
+        """Evaluate one of the template's Conditions (Fn::Equals, Fn::Not, Fn::And, Fn::Or); None is true."""
+        if name is None:
+            return True
+        return self._evaluate((self.document.get("Conditions") or {})[name])
+
+    def _evaluate(self, expression: Any) -> bool:
+        ((key, argument),) = expression.items()
+        if key == "Condition":
+            return self.condition(argument)
+        if key == "Fn::Equals":
+            first, second = (str(self.resolve(item)) for item in argument)
+            return first == second
+        if key == "Fn::Not":
+            return not self._evaluate(argument[0])
+        if key == "Fn::And":
+            return all(self._evaluate(item) for item in argument)
+        if key == "Fn::Or":
+            return any(self._evaluate(item) for item in argument)
+        raise ValueError(f"Unsupported condition function {key!r} in template.yaml")
 
     # ------------------------------------------------------------------ intrinsic functions
     def physical_name(self, logical_id: str) -> str:

@@ -1,0 +1,94 @@
+// The AgentFlow HTTP API, same origin: relative /api/v1 URLs with the signed-in key as Bearer token.
+
+const KEY_NAME = "agentflow.apiKey";
+
+export class ApiError extends Error {
+  constructor(status, code, message, details) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details ?? [];
+  }
+}
+
+export const session = {
+  get key() {
+    return sessionStorage.getItem(KEY_NAME);
+  },
+  set key(value) {
+    if (value) sessionStorage.setItem(KEY_NAME, value);
+    else sessionStorage.removeItem(KEY_NAME);
+  },
+};
+
+let onUnauthorized = () => {};
+
+/** What to do when the API answers 401 (the app returns to sign-in). */
+export function setUnauthorizedHandler(handler) {
+  onUnauthorized = handler;
+}
+
+function query(params) {
+  const entries = Object.entries(params ?? {}).filter(([, value]) => value !== undefined && value !== null && value !== "");
+  return entries.length ? `?${new URLSearchParams(entries)}` : "";
+}
+
+/** Call the API; resolves to the JSON body (null for 204) or rejects with an ApiError. */
+export async function request(method, path, { body, params, key = session.key } = {}) {
+  const headers = { Accept: "application/json" };
+  if (key) headers.Authorization = `Bearer ${key}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(`/api/v1${path}${query(params)}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, "unreachable", "The AgentFlow API cannot be reached.");
+  }
+  if (response.status === 204) return null;
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const error = data?.error ?? {};
+    const failure = new ApiError(
+      response.status,
+      error.code ?? "http_error",
+      error.message ?? data?.message ?? `The API answered ${response.status}.`,
+      error.details,
+    );
+    // Only the signed-in key's refusal ends the session (sign-in itself tries a key first).
+    if (response.status === 401 && key && key === session.key) onUnauthorized(failure);
+    throw failure;
+  }
+  return data;
+}
+
+export const api = {
+  agentTypes: () => request("GET", "/agents/types"),
+  workflows: (params) => request("GET", "/workflows", { params }),
+  workflow: (id) => request("GET", `/workflows/${encodeURIComponent(id)}`),
+  createWorkflow: (definition) => request("POST", "/workflows", { body: definition }),
+  updateWorkflow: (id, definition) => request("PUT", `/workflows/${encodeURIComponent(id)}`, { body: definition }),
+  deleteWorkflow: (id) => request("DELETE", `/workflows/${encodeURIComponent(id)}`),
+  startExecution: (workflowId, input) => request("POST", "/executions", { body: { workflow_id: workflowId, input } }),
+  executions: (params) => request("GET", "/executions", { params }),
+  execution: (id) => request("GET", `/executions/${encodeURIComponent(id)}`),
+  timeline: (id) => request("GET", `/executions/${encodeURIComponent(id)}/timeline`),
+  logs: (id, params) => request("GET", `/executions/${encodeURIComponent(id)}/logs`, { params }),
+  stopExecution: (id) => request("POST", `/executions/${encodeURIComponent(id)}/stop`),
+  schedules: (workflowId) => request("GET", `/workflows/${encodeURIComponent(workflowId)}/schedules`),
+  createSchedule: (workflowId, schedule) =>
+    request("POST", `/workflows/${encodeURIComponent(workflowId)}/schedules`, { body: schedule }),
+  updateSchedule: (workflowId, scheduleId, patch) =>
+    request("PATCH", `/workflows/${encodeURIComponent(workflowId)}/schedules/${encodeURIComponent(scheduleId)}`, { body: patch }),
+  deleteSchedule: (workflowId, scheduleId) =>
+    request("DELETE", `/workflows/${encodeURIComponent(workflowId)}/schedules/${encodeURIComponent(scheduleId)}`),
+};

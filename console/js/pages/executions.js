@@ -1,0 +1,283 @@
+// Executions: the list with live status, and one execution (timeline, metrics, outputs, error, logs).
+
+import { api } from "../api.js";
+import {
+  actionButton,
+  formatCost,
+  formatDate,
+  formatDuration,
+  formatNumber,
+  h,
+  pretty,
+  replaceKeepingPlace,
+  statusBadge,
+  table,
+} from "../dom.js";
+import { ganttChart } from "../gantt.js";
+
+const STATUSES = ["pending", "running", "completed", "failed", "cancelled", "timed_out"];
+const TERMINAL = new Set(["completed", "failed", "cancelled", "timed_out"]);
+const LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"];
+
+function durationOf(execution) {
+  if (execution.metrics?.duration_ms !== undefined && execution.metrics?.duration_ms !== null) return execution.metrics.duration_ms;
+  if (!execution.started_at) return null;
+  const end = execution.completed_at ? Date.parse(execution.completed_at) : Date.now();
+  return end - Date.parse(execution.started_at);
+}
+
+function select(id, label, options, value) {
+  return [
+    h("label", { for: id }, label),
+    h(
+      "select",
+      { id, name: id },
+      options.map(([optionValue, text]) => h("option", { value: optionValue, selected: optionValue === value }, text)),
+    ),
+  ];
+}
+
+export async function executionsPage(context) {
+  context.setTitle("Executions");
+  const workflowId = context.query.get("workflow_id") ?? "";
+  let status = context.query.get("status") ?? "";
+  const list = h("div", { id: "executions-list", "aria-live": "off" });
+  const summary = h("p", { class: "hint", role: "status" });
+  const { workflows } = await api.workflows({ limit: 100 });
+  const names = new Map(workflows.map((workflow) => [workflow.id, workflow.name]));
+
+  const refresh = async () => {
+    const { executions } = await api.executions({ workflow_id: workflowId, status, limit: 50 });
+    if (context.left) return false;
+    const rows = executions.map((execution) => [
+      h("a", { href: `#/executions/${encodeURIComponent(execution.id)}`, "data-key": execution.id }, h("code", {}, execution.id)),
+      h("a", { href: `#/workflows/${encodeURIComponent(execution.workflow_id)}` }, names.get(execution.workflow_id) ?? execution.workflow_id),
+      statusBadge(execution.status),
+      execution.trigger?.type ?? "api",
+      formatDate(execution.started_at),
+      formatDuration(durationOf(execution)),
+    ]);
+    replaceKeepingPlace(
+      list,
+      executions.length
+        ? table("Executions, newest first", ["Execution", "Workflow", "Status", "Trigger", "Started", "Duration"], rows, { id: "executions-table" })
+        : h("p", { class: "empty" }, "No executions match."),
+    );
+    const active = executions.filter((execution) => !TERMINAL.has(execution.status)).length;
+    const text = `${executions.length} ${executions.length === 1 ? "execution" : "executions"}${active ? `, ${active} running` : ""}.`;
+    if (summary.textContent !== text) summary.textContent = text;
+    return true;
+  };
+
+  const filters = h(
+    "form",
+    { class: "filters", "aria-label": "Filter executions", onsubmit: (event) => event.preventDefault() },
+    h("div", { class: "field" }, select("status-filter", "Status", [["", "Any status"], ...STATUSES.map((item) => [item, item])], status)),
+    workflowId
+      ? h("p", {}, "Workflow ", h("a", { href: `#/workflows/${encodeURIComponent(workflowId)}` }, names.get(workflowId) ?? workflowId), " · ", h("a", { href: "#/executions" }, "all workflows"))
+      : null,
+  );
+  filters.querySelector("#status-filter").addEventListener("change", async (event) => {
+    status = event.target.value;
+    await refresh();
+  });
+  await refresh();
+  context.main.replaceChildren(h("h1", {}, "Executions"), filters, summary, list);
+  context.every(2000, refresh);
+}
+
+function outputSummary(output) {
+  if (output === null || output === undefined) return "no output";
+  if (typeof output !== "object") return JSON.stringify(output).slice(0, 80);
+  const parts = Object.entries(output).map(([key, value]) => {
+    if (Array.isArray(value)) return `${key}: ${value.length} items`;
+    if (value !== null && typeof value === "object") return `${key}: {…}`;
+    return `${key}: ${JSON.stringify(value)}`.slice(0, 60);
+  });
+  return parts.slice(0, 4).join(" · ") || "{}";
+}
+
+function metricsTable(execution) {
+  const perAgent = execution.metrics?.per_agent ?? {};
+  const rows = (execution.agent_executions ?? []).map((run) => {
+    const metrics = perAgent[run.agent_id] ?? run;
+    return [
+      h("code", {}, run.agent_id),
+      run.agent_type,
+      statusBadge(run.status),
+      formatNumber(metrics.tokens ?? run.tokens),
+      formatCost(metrics.cost_usd ?? run.cost_usd),
+      formatDuration(metrics.duration_ms ?? run.duration_ms),
+    ];
+  });
+  const wrap = table("Per-agent and total metrics", ["Agent", "Type", "Status", "Tokens", "Cost", "Latency"], rows, { id: "metrics-table" });
+  const totals = execution.metrics ?? {};
+  wrap.querySelector("table").append(
+    h(
+      "tfoot",
+      {},
+      h(
+        "tr",
+        {},
+        h("th", { scope: "row", colspan: 3 }, "Total"),
+        h("td", { "data-metric": "total-tokens" }, formatNumber(totals.total_tokens)),
+        h("td", { "data-metric": "total-cost" }, formatCost(totals.total_cost_usd)),
+        h("td", { "data-metric": "total-duration" }, formatDuration(durationOf(execution))),
+      ),
+    ),
+  );
+  return wrap;
+}
+
+function outputsList(execution) {
+  const runs = execution.agent_executions ?? [];
+  if (!runs.length) return h("p", { class: "empty" }, "No agent has run yet.");
+  return h(
+    "div",
+    { class: "outputs" },
+    runs.map((run) =>
+      h(
+        "details",
+        { class: "agent-output", "data-key": `output-${run.agent_id}`, "data-agent": run.agent_id },
+        h("summary", { "data-key": `summary-${run.agent_id}` }, h("code", {}, run.agent_id), ` (${run.agent_type}) — `, run.error ? "failed" : outputSummary(run.output)),
+        run.error ? h("p", { class: "error-message" }, typeof run.error === "string" ? run.error : pretty(run.error)) : null,
+        h("pre", { class: "json", tabindex: "0", "aria-label": `Output of ${run.agent_id}` }, pretty(run.output ?? null)),
+      ),
+    ),
+  );
+}
+
+function errorPanel(execution) {
+  if (!execution.error) return null;
+  const { agent_id: agentId, type, message } = execution.error;
+  return h(
+    "section",
+    { class: "alert failure", id: "execution-error", "aria-labelledby": "error-title" },
+    h("h2", { id: "error-title" }, "Error"),
+    h("p", {}, agentId ? ["Agent ", h("code", {}, agentId), " failed"] : "The run failed", type ? [" with ", h("code", {}, type)] : "", "."),
+    h("p", { class: "error-message" }, message ?? ""),
+  );
+}
+
+function logsSection(context, execution, agentIds, state) {
+  const body = h("div", { id: "logs-list" });
+  const count = h("p", { class: "hint", role: "status", id: "logs-count" });
+  const form = h(
+    "form",
+    { class: "filters", "aria-label": "Filter logs", onsubmit: (event) => event.preventDefault() },
+    h("div", { class: "field" }, select("log-level", "Level", [["", "All levels"], ...LEVELS.map((level) => [level, `${level} and above`])], state.level)),
+    h("div", { class: "field" }, select("log-agent", "Agent", [["", "All agents"], ...agentIds.map((id) => [id, id])], state.agent)),
+  );
+  const refresh = async () => {
+    const { logs } = await api.logs(execution.id, { level: state.level, agent_id: state.agent });
+    if (context.left) return;
+    const rows = logs.map((line) => [
+      h("time", { datetime: line.timestamp }, formatDate(line.timestamp)),
+      h("span", { class: `level level-${line.level}` }, line.level),
+      line.component ?? "",
+      line.agent_id ? h("code", {}, line.agent_id) : "—",
+      line.message,
+    ]);
+    replaceKeepingPlace(
+      body,
+      rows.length ? table("Execution logs", ["Time", "Level", "Component", "Agent", "Message"], rows, { id: "logs-table" }) : h("p", { class: "empty" }, "No log lines match."),
+    );
+    const text = `${logs.length} log ${logs.length === 1 ? "line" : "lines"}${state.level ? ` at ${state.level} and above` : ""}${state.agent ? ` from ${state.agent}` : ""}.`;
+    if (count.textContent !== text) count.textContent = text;
+  };
+  form.addEventListener("change", async (event) => {
+    if (event.target.id === "log-level") state.level = event.target.value;
+    if (event.target.id === "log-agent") state.agent = event.target.value;
+    await refresh();
+  });
+  return {
+    refresh,
+    element: h("section", { class: "card", "aria-labelledby": "logs-title" }, h("h2", { id: "logs-title" }, "Logs"), form, count, body),
+  };
+}
+
+export async function executionPage(context, executionId) {
+  context.setTitle(executionId);
+  let execution = await api.execution(executionId);
+  const statusLine = h("p", { class: "status-line", role: "status", "aria-live": "polite", id: "execution-status" });
+  const details = h("div", { id: "execution-details" });
+  const failure = h("div", { id: "execution-failure" });
+  const timeline = h("div", { id: "timeline" });
+  const metrics = h("div", { id: "metrics" });
+  const outputs = h("div", { id: "outputs" });
+  const finalOutput = h("div", { id: "final-output" });
+  const actionError = h("div", { class: "alert", role: "alert" });
+  const stop = actionButton(
+    "Stop",
+    { class: "danger" },
+    async () => {
+      await api.stopExecution(execution.id);
+      context.announce("Stop requested.");
+      await refresh();
+    },
+    actionError,
+  );
+  // The workflow names every agent, also those that have not run yet; a deleted one leaves the runs.
+  const workflow = await api.workflow(execution.workflow_id).catch(() => null);
+  const agentIds = workflow?.agents.map((agent) => agent.id) ?? (execution.agent_executions ?? []).map((run) => run.agent_id);
+  const logs = logsSection(context, execution, agentIds, { level: "", agent: "" });
+
+  const refresh = async () => {
+    const [fresh, entries] = await Promise.all([api.execution(executionId), api.timeline(executionId)]);
+    if (context.left) return false;
+    execution = fresh;
+    const statusText = `Status: ${execution.status}`;
+    if (statusLine.textContent !== statusText) statusLine.replaceChildren("Status: ", statusBadge(execution.status));
+    stop.hidden = TERMINAL.has(execution.status);
+    replaceKeepingPlace(
+      details,
+      h(
+        "dl",
+        { class: "facts" },
+        h("dt", {}, "Workflow"),
+        h("dd", {}, h("a", { href: `#/workflows/${encodeURIComponent(execution.workflow_id)}` }, execution.workflow_id), ` (version ${execution.workflow_version})`),
+        h("dt", {}, "Trigger"),
+        h("dd", {}, execution.trigger?.type ?? "api"),
+        h("dt", {}, "Started"),
+        h("dd", {}, formatDate(execution.started_at)),
+        h("dt", {}, "Completed"),
+        h("dd", {}, formatDate(execution.completed_at)),
+        h("dt", {}, "Input"),
+        h("dd", {}, h("code", {}, JSON.stringify(execution.input))),
+      ),
+    );
+    replaceKeepingPlace(failure, errorPanel(execution));
+    replaceKeepingPlace(timeline, ganttChart(entries.timeline));
+    replaceKeepingPlace(metrics, metricsTable(execution));
+    replaceKeepingPlace(outputs, outputsList(execution));
+    replaceKeepingPlace(
+      finalOutput,
+      TERMINAL.has(execution.status)
+        ? h("pre", { class: "json", tabindex: "0", id: "execution-output", "aria-label": "Workflow output" }, pretty(execution.output ?? null))
+        : h("p", { class: "empty" }, "Not finished yet."),
+    );
+    await logs.refresh();
+    return !TERMINAL.has(execution.status);
+  };
+
+  context.main.replaceChildren(
+    h("div", { class: "page-head" }, h("h1", {}, "Execution ", h("code", {}, executionId)), h("span", { class: "actions" }, stop)),
+    statusLine,
+    actionError,
+    details,
+    failure,
+    h("section", { class: "card", "aria-labelledby": "timeline-title" }, h("h2", { id: "timeline-title" }, "Timeline"), timeline),
+    h("section", { class: "card", "aria-labelledby": "metrics-title" }, h("h2", { id: "metrics-title" }, "Metrics"), metrics),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "outputs-title" },
+      h("h2", { id: "outputs-title" }, "Outputs"),
+      h("h3", {}, "Workflow output"),
+      finalOutput,
+      h("h3", {}, "Each agent's output"),
+      outputs,
+    ),
+    logs.element,
+  );
+  if (await refresh()) context.every(1000, refresh);
+}
