@@ -78,24 +78,31 @@ def _page_cuts(text: str, tokenizer: TokenCounter, max_tokens: int, overlap: int
     """Character ranges of a page's chunks, trimmed of surrounding white space."""
     spans = tokenizer.token_spans(text)
     count = len(spans)
+    content_end = len(text.rstrip())
     cuts: list[tuple[int, int]] = []
-    first = 0
+    first = previous_last = 0
     while first < count:
+        # A chunk starts with content, so each chunk starts further into the page than the last.
+        if not text[spans[first][0] : spans[first][1]].strip():
+            first += 1
+            continue
         last = min(first + max_tokens, count)  # exclusive
         if last < count:
-            last = _best_end(text, spans, first, last)
+            # Each chunk ends past the one before: with an overlap, the best boundary of this window
+            # could otherwise be the previous chunk's own end.
+            last = _best_end(text, spans, first, last, floor=previous_last + 1)
         while True:
             start, end = _trimmed(text, spans[first][0], spans[last - 1][1])
             # Re-encoding a slice can differ from the page's tokens at the edges (byte-level BPE):
             # the count that matters is the slice's own.
             if last - first == 1 or tokenizer.count_tokens(text[start:end]) <= max_tokens:
                 break
-            last -= 1
+            last = _cuttable_before(spans, first, last - 1)
         if start < end:
             cuts.append((start, end))
-        if last >= count:
+        if last >= count or spans[last][0] >= content_end:  # nothing but white space is left
             break
-        first = _next_first(text, spans, first, last, overlap)
+        first, previous_last = _next_first(text, spans, first, last, overlap), last
     return cuts
 
 
@@ -133,18 +140,35 @@ def _boundary_rank(text: str, position: int) -> int:
     return 2 if "\n" in gap else 1
 
 
-def _best_end(text: str, spans: list[tuple[int, int]], first: int, limit: int) -> int:
+def _best_end(text: str, spans: list[tuple[int, int]], first: int, limit: int, *, floor: int) -> int:
     """Where to end a chunk starting at token ``first`` that may run up to token ``limit`` (exclusive):
-    the best boundary in the second half of the window, the latest among equals."""
-    lowest = first + max(1, (limit - first) // 2)
+    the best boundary in the second half of the window and not before ``floor``, the latest among
+    equals."""
+    lowest = min(limit, max(first + max(1, (limit - first) // 2), floor))
     best, best_rank = limit, -1
     for end in range(limit, lowest - 1, -1):
+        if not _cuttable(spans, end):
+            continue
         rank = _boundary_rank(text, spans[end][0])
         if rank > best_rank:
             best, best_rank = end, rank
             if rank == 4:
                 break
-    return best
+    return best if best_rank >= 0 else _cuttable_before(spans, lowest - 1, limit)
+
+
+def _cuttable(spans: list[tuple[int, int]], token: int) -> bool:
+    """Whether a cut may fall before ``token``: not when it shares a character with the token before
+    (byte-level BPE can split one character into several tokens)."""
+    return token == 0 or spans[token][0] >= spans[token - 1][1]
+
+
+def _cuttable_before(spans: list[tuple[int, int]], first: int, end: int) -> int:
+    """The latest cut position in ``(first, end]``, or ``end`` itself if none is clean."""
+    for position in range(end, first, -1):
+        if _cuttable(spans, position):
+            return position
+    return end
 
 
 def _next_first(text: str, spans: list[tuple[int, int]], first: int, last: int, overlap: int) -> int:
@@ -152,8 +176,10 @@ def _next_first(text: str, spans: list[tuple[int, int]], first: int, last: int, 
     past ``first``; the earliest start of a paragraph, else of a sentence, line or word in that
     range, so a chunk reads from a natural beginning."""
     candidate = max(last - overlap, first + 1)
-    best, best_rank = candidate, 0
+    best, best_rank = last, -1
     for token in range(candidate, last):
+        if not _cuttable(spans, token):
+            continue
         rank = _boundary_rank(text, spans[token][0])
         if rank > best_rank:
             best, best_rank = token, rank
