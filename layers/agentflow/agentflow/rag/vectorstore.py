@@ -214,18 +214,19 @@ class VectorStore:
     # --- plumbing -----------------------------------------------------------------------------
 
     def _collection(self, tenant_id: str, model_id: str, *, create: bool) -> Any:
+        client = self.client
         from chromadb.errors import NotFoundError
 
         name = collection_name(tenant_id, model_id)
         if create:
-            return self.client.get_or_create_collection(
+            return client.get_or_create_collection(
                 name=name,
                 configuration={"hnsw": {"space": "cosine"}},
                 metadata={"tenant_id": tenant_id, "model_id": model_id},
                 embedding_function=None,
             )
         try:
-            return self.client.get_collection(name=name, embedding_function=None)
+            return client.get_collection(name=name, embedding_function=None)
         except NotFoundError:
             return None
 
@@ -265,9 +266,7 @@ def _raise_unavailable(response: Any) -> None:
 def _http_client(base: str, token: str | None, shown: str, *, ssl: bool) -> Any:
     """A chromadb HttpClient for ``base`` after a heartbeat with a timeout (chromadb's own requests
     have none, and its constructor already talks to the server)."""
-    import chromadb
     import httpx
-    from chromadb.config import Settings
 
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     path = urlsplit(base).path.rstrip("/")
@@ -283,6 +282,9 @@ def _http_client(base: str, token: str | None, shown: str, *, ssl: bool) -> Any:
             f"Chroma at {shown} could not be reached ({type(error).__name__}); retry later"
         ) from error
     _raise_unavailable(response)
+
+    import chromadb
+    from chromadb.config import Settings
 
     settings = Settings(anonymized_telemetry=False)
     try:
