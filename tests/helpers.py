@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -137,3 +138,21 @@ def lambda_context(name: str = "test-function") -> Any:
     return LambdaContext(
         function_name=name, invoked_function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
     )
+
+
+def gateway_client(gateway: Any, api_key: str) -> Any:
+    """An AgentFlowClient whose requests go through the local gateway in-process (no sockets)."""
+    import httpx
+
+    from agentflow.client import AgentFlowClient
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        url = request.url.raw_path.decode()
+        response = gateway.handle(request.method, url, dict(request.headers.items()), request.read())
+        body = response.get("body") or ""
+        content = base64.b64decode(body) if response.get("isBase64Encoded") else str(body).encode()
+        return httpx.Response(
+            int(response["statusCode"]), headers=response.get("headers") or {}, content=content
+        )
+
+    return AgentFlowClient("http://gateway.local", api_key, transport=httpx.MockTransport(answer))
