@@ -55,14 +55,8 @@ def test_email_quotes_the_passage_naming_the_account_and_lists_sources(ctx: Agen
         (
             "notes.pdf",
             3,
-            (
-                "notes.pdf",
-                3,
-                f"{account}: account plan. {account} wants single sign-on live before the contract "
-                "is signed. "
-                "Legal review is done.",
-                0.55,
-            ),
+            f"{account}: account plan. {account} wants single sign-on live before the contract is signed. "
+            "Legal review is done.",
             0.55,
         ),
         ("notes.pdf", 3, f"Overlapping chunk of the same page about {account}.", 0.5),
