@@ -21,10 +21,24 @@ def unit(*values: float) -> list[float]:
     return [v / norm for v in values]
 
 
-def chunks(*texts: str, page: int = 1) -> list[Chunk]:
-    return [
-        Chunk(index=i, page=page, text=text, token_count=len(text.split())) for i, text in enumerate(texts)
+def put(
+    store: VectorStore,
+    document_id: str,
+    vectors: dict[str, list[float]],
+    *,
+    tenant: str = "acme",
+    model: str = MODEL,
+    workflow_id: str | None = None,
+    filename: str = "f.txt",
+    page: int = 1,
+) -> None:
+    """Store a document whose chunks are the keys of ``vectors``, in order, with those vectors."""
+    chunks = [
+        Chunk(index=i, page=page, text=text, token_count=len(text.split())) for i, text in enumerate(vectors)
     ]
+    store.upsert(
+        tenant, model, document_id, chunks, list(vectors.values()), filename=filename, workflow_id=workflow_id
+    )
 
 
 @pytest.fixture
@@ -34,14 +48,16 @@ def store(tmp_path: Path) -> VectorStore:
 
 def test_a_query_returns_the_nearest_chunks_best_first_with_their_source(store: VectorStore) -> None:
     # Given one document of three chunks pointing in different directions
-    store.upsert(
-        "acme",
-        MODEL,
+    put(
+        store,
         "doc_1",
-        chunks("Refunds take 14 days.", "Shipping is free.", "Support works 9 to 5.", page=3),
-        [unit(1, 0, 0), unit(0, 1, 0), unit(1, 1, 0)],
+        {
+            "Refunds take 14 days.": unit(1, 0, 0),
+            "Shipping is free.": unit(0, 1, 0),
+            "Support 9-5.": unit(1, 1, 0),
+        },
         filename="policy.pdf",
-        workflow_id=None,
+        page=3,
     )
     # When the tenant searches near the first direction
     hits = store.query("acme", MODEL, unit(1, 0.1, 0), top_k=2)
@@ -58,15 +74,7 @@ def test_a_query_returns_the_nearest_chunks_best_first_with_their_source(store: 
 def test_tenants_only_ever_find_their_own_chunks(store: VectorStore) -> None:
     # Given the same text with the same vector stored by two tenants
     for tenant in ("acme", "globex"):
-        store.upsert(
-            tenant,
-            MODEL,
-            f"doc_{tenant}",
-            chunks("Same words."),
-            [unit(1, 0, 0)],
-            filename="a.txt",
-            workflow_id=None,
-        )
+        put(store, f"doc_{tenant}", {"Same words.": unit(1, 0, 0)}, tenant=tenant)
     # Then each tenant's search finds only its own document
     assert [hit.document_id for hit in store.query("acme", MODEL, unit(1, 0, 0), top_k=10)] == ["doc_acme"]
     assert [hit.document_id for hit in store.query("globex", MODEL, unit(1, 0, 0), top_k=10)] == [
@@ -76,9 +84,8 @@ def test_tenants_only_ever_find_their_own_chunks(store: VectorStore) -> None:
 
 
 def test_a_workflow_filter_searches_only_documents_uploaded_with_it(store: VectorStore) -> None:
-    store.upsert("acme", MODEL, "doc_a", chunks("A."), [unit(1, 0, 0)], filename="a.txt", workflow_id="wf_1")
-    store.upsert("acme", MODEL, "doc_b", chunks("B."), [unit(1, 0, 0)], filename="b.txt", workflow_id="wf_2")
-    store.upsert("acme", MODEL, "doc_c", chunks("C."), [unit(1, 0, 0)], filename="c.txt", workflow_id=None)
+    for document_id, workflow_id in (("doc_a", "wf_1"), ("doc_b", "wf_2"), ("doc_c", None)):
+        put(store, document_id, {"Text.": unit(1, 0, 0)}, workflow_id=workflow_id)
     assert [h.document_id for h in store.query("acme", MODEL, unit(1, 0, 0), 10, workflow_id="wf_1")] == [
         "doc_a"
     ]
@@ -90,16 +97,8 @@ def test_a_workflow_filter_searches_only_documents_uploaded_with_it(store: Vecto
 
 
 def test_deleting_a_document_removes_all_its_chunks_and_is_idempotent(store: VectorStore) -> None:
-    store.upsert(
-        "acme",
-        MODEL,
-        "doc_1",
-        chunks("x", "y"),
-        [unit(1, 0, 0), unit(0, 1, 0)],
-        filename="a",
-        workflow_id=None,
-    )
-    store.upsert("acme", MODEL, "doc_2", chunks("z"), [unit(0, 0, 1)], filename="b", workflow_id=None)
+    put(store, "doc_1", {"x": unit(1, 0, 0), "y": unit(0, 1, 0)})
+    put(store, "doc_2", {"z": unit(0, 0, 1)})
     store.delete_document("acme", MODEL, "doc_1")
     store.delete_document("acme", MODEL, "doc_1")
     assert (store.count("acme", MODEL, "doc_1"), store.count("acme", MODEL)) == (0, 1)
@@ -114,15 +113,7 @@ def test_deleting_where_nothing_was_stored_is_not_an_error(store: VectorStore) -
 def test_upserting_the_same_chunks_again_changes_nothing(store: VectorStore) -> None:
     # Given a document stored, then stored again (a retried ingestion step)
     for _ in range(2):
-        store.upsert(
-            "acme",
-            MODEL,
-            "doc_1",
-            chunks("a", "b"),
-            [unit(1, 0, 0), unit(0, 1, 0)],
-            filename="f",
-            workflow_id=None,
-        )
+        put(store, "doc_1", {"a": unit(1, 0, 0), "b": unit(0, 1, 0)})
     # Then it is stored once
     assert store.count("acme", MODEL, "doc_1") == 2
     assert len(store.query("acme", MODEL, unit(1, 0, 0), 10)) == 2
@@ -130,36 +121,30 @@ def test_upserting_the_same_chunks_again_changes_nothing(store: VectorStore) -> 
 
 def test_upserts_larger_than_chromas_batch_limit_are_split(store: VectorStore, monkeypatch) -> None:
     monkeypatch.setattr(type(store.client), "get_max_batch_size", lambda self: 2)
-    store.upsert(
-        "acme",
-        MODEL,
-        "doc_1",
-        chunks(*"abcde"),
-        [unit(1, i, 0) for i in range(5)],
-        filename="f",
-        workflow_id=None,
-    )
+    put(store, "doc_1", {text: unit(1, i, 0) for i, text in enumerate("abcde")})
     assert store.count("acme", MODEL, "doc_1") == 5
 
 
 def test_models_keep_separate_collections(store: VectorStore) -> None:
-    store.upsert("acme", "model-a", "doc_1", chunks("a"), [unit(1, 0, 0)], filename="f", workflow_id=None)
-    store.upsert("acme", "model-b", "doc_1", chunks("a"), [unit(1, 0, 0, 0)], filename="f", workflow_id=None)
+    put(store, "doc_1", {"a": unit(1, 0, 0)}, model="model-a")
+    put(store, "doc_1", {"a": unit(1, 0, 0, 0)}, model="model-b")
     assert (store.count("acme", "model-a"), store.count("acme", "model-b")) == (1, 1)
 
 
 def test_scores_are_clamped_to_zero_for_opposite_vectors(store: VectorStore) -> None:
-    store.upsert("acme", MODEL, "doc_1", chunks("a"), [unit(1, 0, 0)], filename="f", workflow_id=None)
+    put(store, "doc_1", {"a": unit(1, 0, 0)})
     assert store.query("acme", MODEL, unit(-1, 0, 0), 1) == [
-        Hit(document_id="doc_1", filename="f", page=1, excerpt="a", score=0.0, chunk_index=0)
+        Hit(document_id="doc_1", filename="f.txt", page=1, excerpt="a", score=0.0, chunk_index=0)
     ]
 
 
 def test_mismatched_chunks_and_embeddings_are_refused(store: VectorStore) -> None:
+    chunks = [
+        Chunk(index=0, page=1, text="a", token_count=1),
+        Chunk(index=1, page=1, text="b", token_count=1),
+    ]
     with pytest.raises(ValueError, match="2 chunks but 1 embeddings"):
-        store.upsert(
-            "acme", MODEL, "doc_1", chunks("a", "b"), [unit(1, 0, 0)], filename="f", workflow_id=None
-        )
+        store.upsert("acme", MODEL, "doc_1", chunks, [unit(1, 0, 0)], filename="f", workflow_id=None)
 
 
 @pytest.mark.parametrize(

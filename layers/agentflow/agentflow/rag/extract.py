@@ -101,7 +101,7 @@ def sniff_content_type(data: bytes, filename: str | None = None) -> str | None:
     characters. The name only chooses between plain text and Markdown (``.md``/``.markdown`` is
     Markdown, ``.txt`` is text); otherwise text that clearly looks like Markdown is Markdown.
     """
-    if data.lstrip(b" \t\r\n")[:5] == b"%PDF-":
+    if data[:1024].lstrip(b" \t\r\n")[:5] == b"%PDF-":
         return PDF
     if data[:4] == b"PK\x03\x04":
         return DOCX if _is_docx(data) else None
