@@ -21,6 +21,7 @@ from agentflow.client import AgentFlowClient
 from agentflow.local.gateway import Gateway, GatewayServer
 from agentflow.local.stack import LocalStack, free_port
 from agentflow.services.webhooks import sign
+from tests import doc_fixtures
 from tests.helpers import REFERENCE_INPUT, email, reference_workflow, sales, workflow
 
 pytestmark = [pytest.mark.integration, pytest.mark.enable_socket]
@@ -571,3 +572,64 @@ def test_run_on_a_terminal_redraws_the_agent_lines_in_place(
     first, second = out.split("\x1b[3F\x1b[J")
     assert re.search(r"send +email_outreach +running", first)
     assert re.search(r"send +email_outreach +completed +1\.0 s", second)
+
+
+# Documents
+
+
+def test_documents_upload_search_list_and_delete(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    notes = tmp_path / "vantage.md"
+    notes.write_text("# Vantage Rail\n\nVantage Rail signs only after a security review of the SSO setup.\n")
+    assert agentflow(url, "documents", "upload", str(notes), "--wait", "-o", "json") == 0
+    (document,) = json_out(capsys)["documents"]
+    assert (document["status"], document["content_type"], document["pages"]) == ("ready", "text/markdown", 1)
+    assert agentflow(url, "documents", "search", "When will Vantage Rail sign?", "--top-k", "1") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("[1] vantage.md, page 1  score 0.") and "security review" in out
+    assert agentflow(url, "documents", "list") == 0
+    assert document["id"] in capsys.readouterr().out
+    assert agentflow(url, "documents", "delete", document["id"]) == 0
+    assert agentflow(url, "documents", "get", document["id"]) == 2
+    assert "was not found" in capsys.readouterr().err
+
+
+def test_an_unreadable_upload_exits_nonzero_with_its_reason(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(doc_fixtures.image_only_pdf())
+    assert agentflow(url, "documents", "upload", str(scan), "--wait") == 1
+    assert "scan.pdf: The PDF contains no extractable text" in capsys.readouterr().out
+
+
+def test_large_files_go_through_a_presigned_upload(client: AgentFlowClient) -> None:
+    client.DIRECT_UPLOAD_BYTES = 10  # type: ignore[misc]  # take the large-file path with a small file
+    try:
+        pdf = doc_fixtures.pdf_bytes(
+            ["Cobalt Health renewal.", "Cobalt Health needs HIPAA terms in the MSA."]
+        )
+        document = client.wait_for_document(client.upload_document("cobalt.pdf", pdf)["id"], timeout=60)
+    finally:
+        del client.DIRECT_UPLOAD_BYTES
+    assert (document["status"], document["pages"], document["size_bytes"]) == ("ready", 2, len(pdf))
+    best = client.search_documents("Cobalt Health HIPAA terms in the MSA", top_k=1)[0]
+    assert (best["document_id"], best["page"]) == (document["id"], 2)
+
+
+def test_a_presigned_upload_of_another_size_or_type_fails(client: AgentFlowClient) -> None:
+    ticket = client.request("POST", "/api/v1/documents/uploads", json={"filename": "a.txt", "size_bytes": 5})
+    assert client.document(ticket["document_id"])["status"] == "awaiting_upload"
+    response = httpx.put(
+        ticket["upload_url"], content=b"more than five bytes", headers=ticket["upload_headers"]
+    )
+    assert response.status_code == 200
+    failed = client.wait_for_document(ticket["document_id"], timeout=30)
+    assert failed["status"] == "failed" and "not the 5 bytes declared" in failed["error"]
+    image = doc_fixtures.png_bytes()
+    body = {"filename": "photo.pdf", "size_bytes": len(image)}
+    ticket = client.request("POST", "/api/v1/documents/uploads", json=body)
+    assert httpx.put(ticket["upload_url"], content=image, headers=ticket["upload_headers"]).status_code == 200
+    failed = client.wait_for_document(ticket["document_id"], timeout=30)
+    assert failed["status"] == "failed" and "judged from its content" in failed["error"]

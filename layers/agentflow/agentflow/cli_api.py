@@ -809,6 +809,90 @@ def _triggers_delete(client: AgentFlowClient, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# Documents
+
+DOCUMENT_HEADERS = ("ID", "FILENAME", "STATUS", "PAGES", "CHUNKS", "WORKFLOW", "CREATED")
+
+
+def _document_rows(documents: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            d["id"],
+            _clip(d["filename"], 36),
+            d["status"],
+            d.get("pages"),
+            d.get("chunks"),
+            d.get("workflow_id"),
+            _moment(d.get("created_at")),
+        )
+        for d in documents
+    ]
+
+
+def _documents_upload(client: AgentFlowClient, args: argparse.Namespace) -> int:
+    documents = []
+    for path in args.files:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as error:
+            raise CliError(f"cannot read {path}: {error.strerror}") from None
+        document = client.upload_document(Path(path).name, data, args.workflow_id)
+        if args.wait:
+            document = client.wait_for_document(document["id"], timeout=args.timeout)
+        documents.append(document)
+    if _json_output(args):
+        _print_json({"documents": documents})
+        return EXIT_OK
+    print(_table(DOCUMENT_HEADERS, _document_rows(documents), "(nothing uploaded)"))
+    for document in documents:
+        if document.get("error"):
+            print(f"{document['filename']}: {document['error']}")
+    return EXIT_OK if all(d["status"] != "failed" for d in documents) else EXIT_RUN_FAILED
+
+
+def _documents_list(client: AgentFlowClient, args: argparse.Namespace) -> int:
+    documents, token = client.documents(workflow_id=args.workflow_id, **_paging(args))
+    if _json_output(args):
+        _print_json({"documents": documents, "next_token": token})
+        return EXIT_OK
+    print(_table(DOCUMENT_HEADERS, _document_rows(documents), "(no documents)"))
+    _more(token, "documents")
+    return EXIT_OK
+
+
+def _documents_get(client: AgentFlowClient, args: argparse.Namespace) -> int:
+    document = client.document(args.document_id)
+    if _json_output(args):
+        _print_json(document)
+        return EXIT_OK
+    print(_table(DOCUMENT_HEADERS, _document_rows([document]), ""))
+    if document.get("error"):
+        print(f"  failed: {document['error']}")
+    return EXIT_OK
+
+
+def _documents_search(client: AgentFlowClient, args: argparse.Namespace) -> int:
+    results = client.search_documents(args.query, top_k=args.top_k, workflow_id=args.workflow_id)
+    if _json_output(args):
+        _print_json({"results": results})
+        return EXIT_OK
+    if not results:
+        print("(no matching passages)")
+    for number, result in enumerate(results, 1):
+        print(f"[{number}] {result['filename']}, page {result['page']}  score {result['score']:.2f}")
+        print(f"    {_clip(' '.join(result['excerpt'].split()), 300)}")
+    return EXIT_OK
+
+
+def _documents_delete(client: AgentFlowClient, args: argparse.Namespace) -> int:
+    client.delete_document(args.document_id)
+    if _json_output(args):
+        _print_json({"id": args.document_id, "deleted": True})
+    else:
+        print(f"Deleted document {args.document_id} and its chunks")
+    return EXIT_OK
+
+
 # Agent types
 
 
@@ -996,6 +1080,32 @@ def register(commands: Parsers) -> None:
     delete = command(trigger_commands, "delete", _triggers_delete, "delete an event trigger")
     delete.add_argument("workflow_id", metavar="WORKFLOW_ID")
     delete.add_argument("trigger_id", metavar="TRIGGER_ID")
+
+    documents = commands.add_parser("documents", help="upload, search and delete documents agents cite")
+    document_commands = documents.add_subparsers(dest="documents_command", required=True, metavar="COMMAND")
+    upload = command(
+        document_commands,
+        "upload",
+        _documents_upload,
+        "upload PDF, DOCX, TXT or Markdown files (up to 100 MiB)",
+    )
+    upload.add_argument("files", nargs="+", metavar="FILE")
+    upload.add_argument("--workflow-id", help="scope the documents to this workflow")
+    upload.add_argument("--wait", action="store_true", help="wait until each is ready or failed")
+    upload.add_argument("--timeout", type=_positive_float, default=300.0, help="with --wait: seconds (300)")
+    listing = command(document_commands, "list", _documents_list, "list documents, newest first")
+    listing.add_argument("--workflow-id")
+    _add_paging_options(listing, "documents")
+    command(document_commands, "get", _documents_get, "show a document's status").add_argument(
+        "document_id", metavar="DOCUMENT_ID"
+    )
+    search = command(document_commands, "search", _documents_search, "the passages closest to a question")
+    search.add_argument("query", metavar="QUERY")
+    search.add_argument("--top-k", type=_positive_int, default=5, help="how many passages (5; at most 50)")
+    search.add_argument("--workflow-id", help="only this workflow's documents")
+    command(document_commands, "delete", _documents_delete, "delete a document and its chunks").add_argument(
+        "document_id", metavar="DOCUMENT_ID"
+    )
 
     agent_types = command(commands, "agent-types", _agent_types, "the agent types and their config fields")
     agent_types.add_argument("type", nargs="?", metavar="TYPE", help="show one type's config fields")
