@@ -225,3 +225,14 @@ def test_listing_is_newest_first_and_pages(api: GatewayApi) -> None:
     status, second = api.get(f"{ROOT}?limit=2&next_token={first['next_token']}")
     assert second["documents"][0]["id"] == ids[0]
     assert api.get(f"{ROOT}?next_token=garbage")[0] == 422
+
+
+def test_a_stack_without_a_vector_store_refuses_documents_up_front(api: GatewayApi) -> None:
+    from agentflow.settings import function_environment
+
+    with function_environment({"CHROMA_URL": "", "CHROMA_PATH": ""}):
+        from agentflow.services.documents import DocumentService
+
+        with pytest.raises(Exception, match="ChromaUrl") as refused:
+            DocumentService().upload("tenant-a", "a.txt", b"text", None)
+    assert getattr(refused.value, "status", None) == 503

@@ -65,6 +65,7 @@ class DocumentService:
         return client("s3")
 
     def _check_workflow(self, tenant_id: str, workflow_id: str | None) -> None:
+        retrieval.require_configured()
         if workflow_id:
             self.workflows.get(tenant_id, workflow_id)  # NotFoundError → 404
 

@@ -24,11 +24,21 @@ _providers: dict[tuple[str, str], EmbeddingProvider] = {}
 _stores: dict[tuple[str, str, str], VectorStore] = {}
 
 
+NOT_CONFIGURED = "Documents are not configured on this stack: deploy it with the ChromaUrl parameter set."
+
+
 class RetrievalUnavailableError(AgentFlowError):
     """The stack has no vector store configured (a deployment setting, not the caller's fault)."""
 
     code = "retrieval_unavailable"
     status = 503
+
+
+def require_configured(settings: Settings | None = None) -> None:
+    """Refuse document work up front on a stack with no vector store (rather than fail later)."""
+    settings = settings or get_settings()
+    if not (settings.chroma_url or settings.chroma_path):
+        raise RetrievalUnavailableError(NOT_CONFIGURED)
 
 
 def embedding_provider(settings: Settings | None = None) -> EmbeddingProvider:
@@ -71,9 +81,7 @@ def vector_store(settings: Settings | None = None) -> VectorStore:
             elif settings.chroma_path:
                 store = VectorStore.embedded(settings.chroma_path)
             else:
-                raise RetrievalUnavailableError(
-                    "Document search is not configured on this stack: set the ChromaUrl parameter."
-                )
+                raise RetrievalUnavailableError(NOT_CONFIGURED)
             _stores[key] = store
         return store
 
