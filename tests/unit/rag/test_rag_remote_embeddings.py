@@ -223,7 +223,7 @@ def test_openai_key_comes_from_the_secret() -> None:
         boto3.client("secretsmanager", region_name="us-east-1").create_secret(
             Name="agentflow/acme/openai", SecretString=json.dumps({"api_key": API_KEY, "dimensions": 256})
         )
-        provider = openai_from_secret("agentflow/acme/openai", "us-east-1")
+        provider = openai_from_secret("agentflow/acme/openai")  # the function's Region (us-east-1)
     clear_secret_cache()
     assert (provider.model_id, provider.dimensions) == ("text-embedding-3-small-256d", 256)
 

@@ -483,12 +483,17 @@ def embedding_provider(name: str, **options: Any) -> EmbeddingProvider:
     return factory(**options)
 
 
-def openai_from_secret(secret_name: str, region: str, **options: Any) -> OpenAIEmbeddings:
+def openai_from_secret(secret_name: str, region: str | None = None, **options: Any) -> OpenAIEmbeddings:
     """OpenAI embeddings with the key from a Secrets Manager secret: JSON ``{"api_key": …}``, and
-    optionally ``base_url``, ``model`` and ``dimensions``. Other ``options`` pass through."""
+    optionally ``base_url``, ``model`` and ``dimensions``. ``region`` defaults to the function's;
+    other ``options`` pass through."""
     from agentflow.connectors.base import optional_secret_field
     from agentflow.connectors.secrets import read_secret
 
+    if region is None:
+        from agentflow.settings import get_settings
+
+        region = get_settings().region
     secret = read_secret(secret_name, region)
     api_key = optional_secret_field(secret, "api_key", secret_name)
     if api_key is None:
