@@ -33,21 +33,8 @@ function query(params) {
   return entries.length ? `?${new URLSearchParams(entries)}` : "";
 }
 
-/** Call the API; resolves to the JSON body (null for 204) or rejects with an ApiError. */
-export async function request(method, path, { body, params, key = session.key } = {}) {
-  const headers = { Accept: "application/json" };
-  if (key) headers.Authorization = `Bearer ${key}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  let response;
-  try {
-    response = await fetch(`/api/v1${path}${query(params)}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError(0, "unreachable", "The AgentFlow API cannot be reached.");
-  }
+/** The response's JSON body (null for 204), or an ApiError with the API's message. */
+async function readResponse(response, key) {
   if (response.status === 204) return null;
   const text = await response.text();
   let data = null;
@@ -71,6 +58,43 @@ export async function request(method, path, { body, params, key = session.key } 
   return data;
 }
 
+/**
+ * Call the API; resolves to the JSON body (null for 204) or rejects with an ApiError. A FormData body
+ * goes as multipart/form-data (the browser writes its boundary), anything else as JSON.
+ */
+export async function request(method, path, { body, params, key = session.key } = {}) {
+  const headers = { Accept: "application/json" };
+  if (key) headers.Authorization = `Bearer ${key}`;
+  const form = body instanceof FormData;
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(`/api/v1${path}${query(params)}`, {
+      method,
+      headers,
+      body: body === undefined || form ? body : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, "unreachable", "The AgentFlow API cannot be reached.");
+  }
+  return readResponse(response, key);
+}
+
+/** PUT a file to a presigned storage URL with exactly the headers the API gave (no API key). */
+export async function putFile(url, headers, file) {
+  let response;
+  try {
+    response = await fetch(url, { method: "PUT", headers, body: file, credentials: "omit" });
+  } catch {
+    throw new ApiError(0, "unreachable", "The file could not be sent to storage: the upload URL cannot be reached.");
+  }
+  if (!response.ok) {
+    const text = await response.text();
+    const reason = text.match(/<Message>([^<]*)<\/Message>/)?.[1];
+    throw new ApiError(response.status, "upload_failed", `Storage refused the file (${response.status})${reason ? `: ${reason}` : "."}`);
+  }
+}
+
 export const api = {
   agentTypes: () => request("GET", "/agents/types"),
   workflows: (params) => request("GET", "/workflows", { params }),
@@ -91,4 +115,10 @@ export const api = {
     request("PATCH", `/workflows/${encodeURIComponent(workflowId)}/schedules/${encodeURIComponent(scheduleId)}`, { body: patch }),
   deleteSchedule: (workflowId, scheduleId) =>
     request("DELETE", `/workflows/${encodeURIComponent(workflowId)}/schedules/${encodeURIComponent(scheduleId)}`),
+  documents: (params) => request("GET", "/documents", { params }),
+  document: (id) => request("GET", `/documents/${encodeURIComponent(id)}`),
+  deleteDocument: (id) => request("DELETE", `/documents/${encodeURIComponent(id)}`),
+  uploadDocument: (form) => request("POST", "/documents", { body: form }),
+  createUpload: (upload) => request("POST", "/documents/uploads", { body: upload }),
+  searchDocuments: (search) => request("POST", "/documents/search", { body: search }),
 };

@@ -3,6 +3,7 @@
 import { session, setUnauthorizedHandler } from "./api.js";
 import { h, errorContent } from "./dom.js";
 import { agentsPage } from "./pages/agents.js";
+import { documentsPage } from "./pages/documents.js";
 import { executionPage, executionsPage } from "./pages/executions.js";
 import { signInPage } from "./pages/signin.js";
 import { editorPage, workflowPage, workflowsPage } from "./pages/workflows.js";
@@ -20,6 +21,7 @@ const routes = [
   [/^\/workflows\/([^/]+)$/, workflowPage],
   [/^\/executions$/, executionsPage],
   [/^\/executions\/([^/]+)$/, executionPage],
+  [/^\/documents$/, documentsPage],
 ];
 
 let current = null;

@@ -54,12 +54,32 @@ export function formatNumber(value) {
   return value === undefined || value === null ? "—" : Number(value).toLocaleString();
 }
 
+/** A size in bytes, in the binary units the API's limits use (4 MiB, 100 MiB). */
+export function formatBytes(bytes) {
+  if (bytes === undefined || bytes === null) return "—";
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
 export function statusBadge(status) {
   return h("span", { class: `badge status-${status}` }, status);
 }
 
 export function pretty(value) {
   return JSON.stringify(value, null, 2);
+}
+
+/** A labelled <select> of [value, text] options, for a .field. */
+export function select(id, label, options, value) {
+  return [
+    h("label", { for: id }, label),
+    h(
+      "select",
+      { id, name: id },
+      options.map(([optionValue, text]) => h("option", { value: optionValue, selected: optionValue === value }, text)),
+    ),
+  ];
 }
 
 /** A table with a caption; rows are arrays of cells (nodes or text). */
@@ -77,13 +97,13 @@ export function table(caption, headers, rows, attrs = {}) {
   );
 }
 
-/** The API's error (message and details) as a list for an alert region. */
+/** The API's error (message and details) as a list of nodes for an alert region's replaceChildren. */
 export function errorContent(error) {
   const details = Array.isArray(error.details) ? error.details : [];
-  return [
-    h("p", { class: "error-message" }, error.message),
-    details.length ? h("ul", { class: "error-details" }, details.map((item) => h("li", {}, typeof item === "string" ? item : JSON.stringify(item)))) : null,
-  ];
+  const message = h("p", { class: "error-message" }, error.message);
+  // Never a null: replaceChildren(null) would write the word "null".
+  if (!details.length) return [message];
+  return [message, h("ul", { class: "error-details" }, details.map((item) => h("li", {}, typeof item === "string" ? item : JSON.stringify(item))))];
 }
 
 /**
@@ -100,15 +120,17 @@ export function replaceKeepingPlace(container, ...content) {
   if (focusedKey) container.querySelector(`[data-key="${CSS.escape(focusedKey)}"]`)?.focus();
 }
 
+/** Run an API action, showing its failure in the given alert region (a 401 signs out instead). */
+export async function showingFailure(alert, action) {
+  alert.replaceChildren();
+  try {
+    await action();
+  } catch (error) {
+    if (error?.status !== 401) alert.replaceChildren(...errorContent(error));
+  }
+}
+
 /** A button that runs an API action and shows its failure in the given alert region. */
 export function actionButton(label, attrs, action, alert) {
-  const onclick = async () => {
-    alert.replaceChildren();
-    try {
-      await action();
-    } catch (error) {
-      if (error?.status !== 401) alert.replaceChildren(...errorContent(error));
-    }
-  };
-  return h("button", { type: "button", ...attrs, onclick }, label);
+  return h("button", { type: "button", ...attrs, onclick: () => showingFailure(alert, action) }, label);
 }

@@ -10,6 +10,7 @@ import {
   h,
   pretty,
   replaceKeepingPlace,
+  select,
   statusBadge,
   table,
 } from "../dom.js";
@@ -24,17 +25,6 @@ function durationOf(execution) {
   if (!execution.started_at) return null;
   const end = execution.completed_at ? Date.parse(execution.completed_at) : Date.now();
   return end - Date.parse(execution.started_at);
-}
-
-function select(id, label, options, value) {
-  return [
-    h("label", { for: id }, label),
-    h(
-      "select",
-      { id, name: id },
-      options.map(([optionValue, text]) => h("option", { value: optionValue, selected: optionValue === value }, text)),
-    ),
-  ];
 }
 
 export async function executionsPage(context) {

@@ -208,6 +208,7 @@ export async function workflowPage(context, workflowId) {
         { class: "actions" },
         h("a", { class: "button secondary", href: `#/workflows/${encodeURIComponent(workflow.id)}/edit` }, "Edit JSON"),
         h("a", { class: "button secondary", href: `#/executions?workflow_id=${encodeURIComponent(workflow.id)}` }, "Executions"),
+        h("a", { class: "button secondary", href: `#/documents?workflow_id=${encodeURIComponent(workflow.id)}` }, "Documents"),
         remove,
       ),
     ),
