@@ -98,6 +98,11 @@ def _page_cuts(text: str, tokenizer: TokenCounter, max_tokens: int, overlap: int
             if last - first == 1 or tokenizer.count_tokens(text[start:end]) <= max_tokens:
                 break
             last = _cuttable_before(spans, first, last - 1)
+        if cuts and end <= cuts[-1][1] and first < previous_last:
+            # Shrunk to fit, the window ends inside the chunk before (tokens that re-encode longer,
+            # e.g. characters of several byte-level tokens): start after that chunk, without overlap.
+            first = previous_last
+            continue
         if start < end:
             cuts.append((start, end))
         if last >= count or spans[last][0] >= content_end:  # nothing but white space is left
