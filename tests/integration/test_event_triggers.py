@@ -73,3 +73,24 @@ def test_list_delete_and_invalid_patterns(api: GatewayApi) -> None:
     assert api.get(path)[1]["event_triggers"] == []
     status, error = api.post(path, {"event_pattern": {"detail": "everything"}})
     assert status == 422 and "detail" in error["error"]["message"]
+
+
+def test_a_ready_document_starts_a_workflow_with_the_document_in_its_input(api: GatewayApi) -> None:
+    import base64
+
+    listener = create_workflow(api)
+    pattern = {"detail-type": ["AgentFlow Document Status Change"], "detail": {"status": ["ready"]}}
+    assert api.post(f"/api/v1/workflows/{listener}/event-triggers", {"event_pattern": pattern})[0] == 201
+    text = b"Onyx Freight signed the renewal; the new term starts in January."
+    body = {"filename": "onyx.txt", "content_base64": base64.b64encode(text).decode()}
+    status, document = api.post("/api/v1/documents", body)
+    assert status == 202, document
+    triggered = wait_for_executions(api, listener, 1)
+    assert len(triggered) == 1 and triggered[0]["trigger"]["type"] == "event"
+    detail = api.wait(triggered[0]["id"])["input"]["detail"]
+    assert (detail["document_id"], detail["filename"], detail["status"]) == (
+        document["id"],
+        "onyx.txt",
+        "ready",
+    )
+    assert detail["chunks"] == 1 and detail["tenant_id"] == "tenant-a"

