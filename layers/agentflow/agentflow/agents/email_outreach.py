@@ -54,7 +54,9 @@ class EmailOutreachConfig(AgentConfig):
             "one in the email and list the sources it cites."
         ),
     )
-    rag: RagOptions = Field(default_factory=RagOptions, description="Retrieval settings for use_rag.")
+    rag: RagOptions = Field(
+        default_factory=lambda: RagOptions(), description="Retrieval settings for use_rag."
+    )
     include_greeting: bool = Field(True, description="Open with 'Hi <first name>,'.")
     max_emails: int = Field(25, ge=1, le=500, description="Never send more than this many emails.")
     from_address: EmailAddress | None = Field(

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from agentflow.agents.base import AgentContext
 from agentflow.models import Citation
@@ -23,10 +23,14 @@ MIN_QUOTE_WORDS = 8
 class RagOptions(BaseModel):
     """Retrieval settings shared by the agents that accept ``use_rag``."""
 
-    top_k: int = Field(3, ge=1, le=10, description="Passages to retrieve per deal.")
-    min_score: float = Field(0.3, ge=0, le=1, description="Ignore passages scoring below this (0 to 1).")
+    model_config = ConfigDict(extra="forbid")
+
+    top_k: int = Field(default=3, ge=1, le=10, description="Passages to retrieve per deal.")
+    min_score: float = Field(
+        default=0.3, ge=0, le=1, description="Ignore passages scoring below this (0 to 1)."
+    )
     scope: RagScope = Field(
-        "tenant", description="tenant: all of the tenant's documents; workflow: only this workflow's."
+        default="tenant", description="tenant: all of the tenant's documents; workflow: only this workflow's."
     )
 
 

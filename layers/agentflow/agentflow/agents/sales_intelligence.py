@@ -54,7 +54,9 @@ class SalesIntelligenceConfig(AgentConfig):
     use_rag: bool = Field(
         False, description="Attach passages about each deal's account from the tenant's documents as 'notes'."
     )
-    rag: RagOptions = Field(default_factory=RagOptions, description="Retrieval settings for use_rag.")
+    rag: RagOptions = Field(
+        default_factory=lambda: RagOptions(), description="Retrieval settings for use_rag."
+    )
 
 
 class SalesIntelligenceOutput(BaseModel):

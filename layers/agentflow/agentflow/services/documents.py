@@ -162,7 +162,7 @@ class DocumentService:
     def list(
         self, tenant_id: str, workflow_id: str | None, limit: int, next_token: str | None
     ) -> tuple[list[Document], str | None]:
-        records, token = self.repository.list(
+        records, token = self.repository.page(
             tenant_id, workflow_id=workflow_id, limit=limit, next_token=next_token
         )
         return [record.public() for record in records], token

@@ -134,7 +134,7 @@ class DocumentRepository:
             raise
         return True
 
-    def list(
+    def page(
         self, tenant_id: str, *, workflow_id: str | None, limit: int, next_token: str | None
     ) -> tuple[list[DocumentRecord], str | None]:
         """Newest first. A workflow filter may return short pages; follow next_token."""
@@ -158,8 +158,8 @@ class DocumentRepository:
         records: list[DocumentRecord] = []
         token = None
         while True:
-            page, token = self.list(tenant_id, workflow_id=workflow_id, limit=100, next_token=token)
-            records.extend(page)
+            found, token = self.page(tenant_id, workflow_id=workflow_id, limit=100, next_token=token)
+            records.extend(found)
             if not token:
                 return records
 
