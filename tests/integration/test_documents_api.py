@@ -236,3 +236,23 @@ def test_a_stack_without_a_vector_store_refuses_documents_up_front(api: GatewayA
         with pytest.raises(Exception, match="ChromaUrl") as refused:
             DocumentService().upload("tenant-a", "a.txt", b"text", None)
     assert getattr(refused.value, "status", None) == 503
+
+
+def test_a_document_deleted_while_it_is_ingested_leaves_nothing_behind(
+    api: GatewayApi, stack: LocalStack
+) -> None:
+    from agentflow.rag.embeddings import LocalMiniLM
+    from agentflow.services.retrieval import vector_store
+    from agentflow.settings import function_environment
+
+    pages = [
+        f"Page {n} of the Saffron Logistics playbook: route planning, depots and carriers." for n in range(8)
+    ]
+    status, document = upload(api, "saffron.pdf", doc_fixtures.pdf_bytes(pages))
+    assert status == 202
+    assert api.call("DELETE", f"{ROOT}/{document['id']}")[0] == 204
+    stack.wait_for_executions(60)
+    assert api.get(f"{ROOT}/{document['id']}")[0] == 404
+    environment = stack.lambdas.environment(stack.template.functions()["IngestStepFunction"])
+    with function_environment(environment):
+        assert vector_store().count("tenant-a", LocalMiniLM.model_id, document["id"]) == 0
