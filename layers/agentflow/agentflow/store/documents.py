@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
 
 from agentflow.aws import client
 from agentflow.errors import NotFoundError
@@ -23,19 +22,10 @@ PREFIX = "DOC#"
 OBJECT_PREFIX = "documents/"
 
 
-class DocumentRecord(BaseModel):
+class DocumentRecord(Document):
+    """A document as stored: what the API shows, plus what only AgentFlow needs."""
+
     tenant_id: str
-    id: str
-    filename: str
-    content_type: str | None = None
-    size_bytes: int
-    workflow_id: str | None = None
-    status: DocumentStatus
-    error: str | None = None
-    pages: int | None = None
-    chunks: int | None = None
-    created_at: str
-    updated_at: str
     sha256: str | None = None
     # The embedding model the chunks were indexed with: deleting the document finds them by it.
     embedding_model: str | None = None
