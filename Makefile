@@ -37,7 +37,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(CHROMIUM):
 	$(SUDO) apt-get update
-	$(SUDO) apt-get install -y --no-install-recommends chromium
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
 
 chromium: $(CHROMIUM)
 
