@@ -1,4 +1,5 @@
-"""``make bench``: compile time, parallelism on the local stack and handler import time, in one report.
+"""``make bench``: compile time, parallelism on the local stack, handler import time and retrieval, in one
+report.
 
 Prints one table per section as it finishes, then writes the same figures to
 ``bench-results/bench.json``. Benchmarks are measured and reported against their targets, never
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import compile_bench, import_bench, makespan_bench
+from bench import compile_bench, import_bench, makespan_bench, rag_bench
 from bench.table import ms, ratio, render, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -236,6 +237,8 @@ def main() -> int:
     print(makespan_table(makespan["result"]), flush=True)
     imports = section("handler cold imports", import_bench.run)
     print(import_tables(imports["result"]), flush=True)
+    rag = section("retrieval: ingestion, search latency, recall", rag_bench.run)
+    print(rag_bench.tables(rag["result"]), flush=True)
 
     host["cpu_reference_end"] = end = cpu_reference_ms()
     print(f"\ncpu ref at the end: {end['median_ms']:.0f} ms (median; min {end['min_ms']:.0f} ms)")
@@ -264,6 +267,7 @@ def main() -> int:
             "seconds": imports["seconds"],
             "cpu_reference": imports["cpu_reference"],
         },
+        "rag": {**rag["result"], "seconds": rag["seconds"], "cpu_reference": rag["cpu_reference"]},
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
