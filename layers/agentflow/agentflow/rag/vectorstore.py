@@ -33,6 +33,13 @@ _NAME_PART = re.compile(r"[^a-zA-Z0-9]+")
 _NAME_PART_MAX = 64
 
 
+# Cosine space, with a wider search and more links per node than Chroma's defaults (ef_search 100,
+# max_neighbors 16). Measured on 10,000 chunks (make bench, the fillers inserted after the
+# documents): the defaults' top 5 held the labelled page for 0.74 of the questions against 0.87 for
+# an exact search; these settings matched the exact search for about 3 ms more per query.
+HNSW = {"space": "cosine", "ef_search": 500, "max_neighbors": 32}
+
+
 @dataclass(frozen=True)
 class Hit:
     """One search result: where the chunk comes from, its text, and how relevant it is (0 to 1)."""
@@ -221,7 +228,7 @@ class VectorStore:
         if create:
             return client.get_or_create_collection(
                 name=name,
-                configuration={"hnsw": {"space": "cosine"}},
+                configuration={"hnsw": HNSW},
                 metadata={"tenant_id": tenant_id, "model_id": model_id},
                 embedding_function=None,
             )
