@@ -12,11 +12,9 @@ from urllib.parse import quote, unquote
 
 from botocore.exceptions import ClientError
 
-from agentflow.aws import client
 from agentflow.errors import NotFoundError
 from agentflow.models import Document, DocumentStatus
-from agentflow.settings import get_settings
-from agentflow.store.dynamo import decode_token, encode_token, from_item, to_item
+from agentflow.store.dynamo import TableRepository, decode_token, encode_token, from_item, to_item
 
 PREFIX = "DOC#"
 OBJECT_PREFIX = "documents/"
@@ -60,17 +58,8 @@ def _record(item: dict[str, Any]) -> DocumentRecord:
     return DocumentRecord.model_validate(values)
 
 
-class DocumentRepository:
-    def __init__(self, table: str | None = None) -> None:
-        self._table = table
-
-    @property
-    def table(self) -> str:
-        return self._table or get_settings().workflows_table
-
-    @property
-    def db(self) -> Any:
-        return client("dynamodb")
+class DocumentRepository(TableRepository):
+    table_setting = "workflows_table"
 
     def _key(self, tenant_id: str, document_id: str) -> dict[str, Any]:
         return to_item({"tenant_id": tenant_id, "sk": PREFIX + document_id})

@@ -6,11 +6,13 @@ import base64
 import binascii
 import json
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from agentflow.aws import client
 from agentflow.errors import InvalidInputError
+from agentflow.settings import get_settings
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -75,3 +77,22 @@ def batch_write(db: Any, table: str, requests: list[dict[str, Any]]) -> None:
         pending: dict[str, Any] = {table: requests[start : start + 25]}
         while pending:
             pending = db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+
+class TableRepository:
+    """What every repository of one DynamoDB table shares: the table and the client, both looked up
+    per use (the function's settings, not those of whoever built the repository; the shared client
+    cache is the one place that knows the endpoint). ``table_setting`` names the Settings field."""
+
+    table_setting: ClassVar[str]
+
+    def __init__(self, table: str | None = None) -> None:
+        self._table = table
+
+    @property
+    def table(self) -> str:
+        return self._table or str(getattr(get_settings(), self.table_setting))
+
+    @property
+    def db(self) -> Any:
+        return client("dynamodb")

@@ -7,10 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from agentflow.aws import client
 from agentflow.errors import NotFoundError
-from agentflow.settings import get_settings
-from agentflow.store.dynamo import from_item, to_item
+from agentflow.store.dynamo import TableRepository, from_item, to_item
 
 
 class EventTriggerRecord(BaseModel):
@@ -23,14 +21,8 @@ class EventTriggerRecord(BaseModel):
     rule_name: str
 
 
-class EventTriggerRepository:
-    @property
-    def db(self) -> Any:
-        return client("dynamodb")
-
-    @property
-    def table(self) -> str:
-        return get_settings().workflows_table
+class EventTriggerRepository(TableRepository):
+    table_setting = "workflows_table"
 
     @staticmethod
     def _key(tenant_id: str, workflow_id: str, trigger_id: str) -> dict[str, Any]:

@@ -14,11 +14,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
-from agentflow.aws import client
 from agentflow.errors import ConflictError, NotFoundError
 from agentflow.models import ExecutionError, ExecutionMetrics, ExecutionStatus, Trigger
-from agentflow.settings import get_settings
-from agentflow.store.dynamo import decode_token, encode_token, from_item, to_item
+from agentflow.store.dynamo import TableRepository, decode_token, encode_token, from_item, to_item
 
 _TERMINAL = [status.value for status in ExecutionStatus if status.terminal]
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -75,19 +73,8 @@ def request_fingerprint(body: Any) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-class ExecutionRepository:
-    def __init__(self, table: str | None = None) -> None:
-        self._table = table
-
-    @property
-    def table(self) -> str:
-        # Read per use, like the client: the function's settings, not those of whoever built this.
-        return self._table or get_settings().executions_table
-
-    @property
-    def db(self) -> Any:
-        # Looked up per use: the shared client cache is the one place that knows the endpoint.
-        return client("dynamodb")
+class ExecutionRepository(TableRepository):
+    table_setting = "executions_table"
 
     def _key(self, tenant_id: str, execution_id: str) -> dict[str, Any]:
         return to_item({"tenant_id": tenant_id, "sk": execution_id})

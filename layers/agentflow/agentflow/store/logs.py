@@ -11,31 +11,20 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from agentflow.aws import client
 from agentflow.models import LogEntry, LogLevel
 from agentflow.settings import get_settings
-from agentflow.store.dynamo import batch_write, from_item, to_item
+from agentflow.store.dynamo import TableRepository, batch_write, from_item, to_item
 
 # Orders lines written by one process within the same microsecond.
 _sequence = itertools.count()
 
 
-class LogRepository:
-    def __init__(self, table: str | None = None) -> None:
-        self._table = table
-
-    @property
-    def table(self) -> str:
-        return self._table or get_settings().logs_table
+class LogRepository(TableRepository):
+    table_setting = "logs_table"
 
     @property
     def retention_seconds(self) -> int:
         return get_settings().log_retention_days * 86400
-
-    @property
-    def db(self) -> Any:
-        # Looked up per use: the shared client cache is the one place that knows the endpoint.
-        return client("dynamodb")
 
     def append(self, tenant_id: str, execution_id: str, entries: list[LogEntry]) -> None:
         requests = []

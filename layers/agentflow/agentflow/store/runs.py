@@ -11,10 +11,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from agentflow.aws import client
 from agentflow.models import AgentRun, AgentRunStatus
-from agentflow.settings import get_settings
-from agentflow.store.dynamo import from_item, to_item
+from agentflow.store.dynamo import TableRepository, from_item, to_item
 from agentflow.store.payloads import PayloadStore
 
 
@@ -22,20 +20,12 @@ def _run_key(tenant_id: str, execution_id: str) -> str:
     return f"{tenant_id}#{execution_id}"
 
 
-class AgentRunRepository:
+class AgentRunRepository(TableRepository):
+    table_setting = "agent_runs_table"
+
     def __init__(self, table: str | None = None, payloads: PayloadStore | None = None) -> None:
-        self._table = table
+        super().__init__(table)
         self.payloads = payloads or PayloadStore()
-
-    @property
-    def table(self) -> str:
-        # Read per use, like the client: the function's settings, not those of whoever built this.
-        return self._table or get_settings().agent_runs_table
-
-    @property
-    def db(self) -> Any:
-        # Looked up per use: the shared client cache is the one place that knows the endpoint.
-        return client("dynamodb")
 
     def _key(self, tenant_id: str, execution_id: str, node_id: str) -> dict[str, Any]:
         return to_item({"run_key": _run_key(tenant_id, execution_id), "node_id": node_id})

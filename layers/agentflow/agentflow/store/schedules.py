@@ -13,10 +13,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from agentflow.aws import client
 from agentflow.errors import NotFoundError
-from agentflow.settings import get_settings
-from agentflow.store.dynamo import from_item, to_item
+from agentflow.store.dynamo import TableRepository, from_item, to_item
 
 
 class ScheduleRecord(BaseModel):
@@ -44,17 +42,8 @@ def _record(item: dict[str, Any]) -> ScheduleRecord:
     return ScheduleRecord.model_validate({k: v for k, v in values.items() if k != "sk"})
 
 
-class ScheduleRepository:
-    def __init__(self, table: str | None = None) -> None:
-        self._table = table
-
-    @property
-    def table(self) -> str:
-        return self._table or get_settings().workflows_table
-
-    @property
-    def db(self) -> Any:
-        return client("dynamodb")
+class ScheduleRepository(TableRepository):
+    table_setting = "workflows_table"
 
     def put(self, record: ScheduleRecord) -> None:
         values = record.model_dump(mode="json", exclude={"input"})

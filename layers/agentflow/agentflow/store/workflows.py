@@ -11,11 +11,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
-from agentflow.aws import client
 from agentflow.errors import ConflictError, NotFoundError
 from agentflow.models import Workflow
-from agentflow.settings import get_settings
-from agentflow.store.dynamo import batch_write, decode_token, encode_token, from_item, to_item
+from agentflow.store.dynamo import (
+    TableRepository,
+    batch_write,
+    decode_token,
+    encode_token,
+    from_item,
+    to_item,
+)
 
 
 class StoredWorkflow(BaseModel):
@@ -53,19 +58,8 @@ def _stored(item: dict[str, Any]) -> StoredWorkflow:
     )
 
 
-class WorkflowRepository:
-    def __init__(self, table: str | None = None) -> None:
-        self._table = table
-
-    @property
-    def table(self) -> str:
-        # Read per use, like the client: the function's settings, not those of whoever built this.
-        return self._table or get_settings().workflows_table
-
-    @property
-    def db(self) -> Any:
-        # Looked up per use: the shared client cache is the one place that knows the endpoint.
-        return client("dynamodb")
+class WorkflowRepository(TableRepository):
+    table_setting = "workflows_table"
 
     def _put_both(self, tenant_id: str, stored: StoredWorkflow, condition: dict[str, Any]) -> None:
         attributes = _attributes(stored)
