@@ -215,6 +215,10 @@ def failure_reason(error: Any) -> str:
         return caught.message
     if caught.type == "TransientAgentError":
         return UNAVAILABLE_FAILURE
+    if caught.type in ("ConnectorError", "RetrievalUnavailableError"):
+        # Deployment problems (credentials, model access, no vector store): their messages name the
+        # setting to fix and hold no secret.
+        return f"The document could not be indexed: {caught.message}"
     logger.error("Ingestion failed", extra={"error_type": caught.type, "error": caught.message})
     return GENERIC_FAILURE
 
