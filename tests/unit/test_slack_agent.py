@@ -11,8 +11,9 @@ from pydantic import ValidationError
 
 from agentflow.agents.base import AgentContext
 from agentflow.agents.jira import JiraAgent, JiraConfig
-from agentflow.agents.slack import SlackAgent, SlackConfig, digest, priority_rank
-from agentflow.errors import AgentError
+from agentflow.agents.slack import SlackAgent, SlackConfig, SlackOutput, digest, item_keys, priority_rank
+from agentflow.connectors.slack import SlackSandbox
+from agentflow.errors import AgentError, TransientAgentError
 from tests.unit.agent_support import RecordingLog, reference_deals, sandbox_context
 
 WORKERS = {
@@ -187,6 +188,60 @@ def test_a_root_request_is_posted_as_it_is(ctx: AgentContext, tmp_path: Path) ->
 def test_input_without_records_or_text_fails_clearly(ctx: AgentContext) -> None:
     with pytest.raises(AgentError, match="list of records"):
         SlackAgent().run(SlackConfig(channel="#general"), {"count": 3}, ctx)
+
+
+def test_a_retried_run_posts_no_message_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a Slack that answers "ratelimited" to the fifth message of the first attempt
+    real = SlackSandbox.post_message
+    calls: list[str] = []
+
+    def flaky(self: SlackSandbox, channel: str, text: str, **options: Any) -> Any:
+        calls.append(text)
+        if len(calls) == 5:
+            raise TransientAgentError("slack: chat.postMessage failed with ratelimited")
+        return real(self, channel, text, **options)
+
+    monkeypatch.setattr(SlackSandbox, "post_message", flaky)
+    first = sandbox_context(tmp_path, node_id="notify")
+    saved: list[str] = []
+    first.progress_saver = lambda progress: saved.append(json.dumps(progress))
+    deals = reference_deals(first)
+    config = SlackConfig(channel="#sales-alerts", per_item=True, max_messages=10)
+    with pytest.raises(TransientAgentError):
+        SlackAgent().run(config, deals, first)
+    assert len(logged_messages(tmp_path)) == 4
+    # When the step is retried with the progress the first attempt saved
+    retry = sandbox_context(tmp_path, node_id="notify")
+    retry.progress = json.loads(saved[-1])
+    output = SlackAgent().run(config, deals, retry)
+    # Then the summary and its 10 replies are each posted once, all in the summary's thread
+    logged = logged_messages(tmp_path)
+    assert len(logged) == output.posted == 11 and len({record["text"] for record in logged}) == 11
+    assert [message.ts for message in output.messages] == [record["ts"] for record in logged]
+    assert [record["thread_ts"] for record in logged[1:]] == [output.messages[0].ts] * 10
+    assert "4 messages were posted by an earlier attempt" in log_lines(retry, "INFO")[0]
+    # And the output is the one a single attempt returns, but for timestamps and links
+    single = SlackAgent().run(config, deals, sandbox_context(tmp_path / "single", node_id="notify"))
+
+    def untimed(output: SlackOutput) -> dict[str, Any]:
+        return output.model_dump(exclude={"messages": {"__all__": {"ts", "permalink"}}})
+
+    assert untimed(output) == untimed(single)
+    assert all(f"/p{message.ts.replace('.', '')}" in str(message.permalink) for message in output.messages)
+
+
+def test_records_are_keyed_by_their_ids_in_the_digests_order(ctx: AgentContext) -> None:
+    deals = reference_deals(ctx)["deals"]
+    largest = sorted(deals, key=lambda deal: -deal["amount"])
+    assert digest("deals", deals).keys == tuple(f"id={deal['id']}" for deal in largest)
+    # A repeated id is numbered; a record without one is known by its position
+    records: list[dict[str, Any]] = [
+        {"id": 7, "name": "a"},
+        {"key": "SUP-1"},
+        {"id": 7, "name": "b"},
+        {"name": "c"},
+    ]
+    assert item_keys(records) == ["id=7", "key=SUP-1", "id=7#2", "#3"]
 
 
 @pytest.mark.parametrize(

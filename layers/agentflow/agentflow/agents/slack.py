@@ -9,6 +9,7 @@ exchange: deals (count, total amount, the five largest), tickets (priorities and
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -17,10 +18,11 @@ from pydantic import BaseModel, Field
 
 from agentflow.agents.base import Agent, AgentConfig, AgentContext
 from agentflow.agents.items import upstream_items, upstream_text
+from agentflow.connectors.slack import PostedMessage
 from agentflow.errors import AgentError
 
 if TYPE_CHECKING:
-    from agentflow.connectors.slack import PostedMessage, SlackConnector
+    from agentflow.connectors.slack import SlackConnector
 
 ItemKind = Literal["deals", "tickets", "issues", "workers", "items"]
 # An empty list is still "no deals" when the upstream key says what it would have held.
@@ -51,6 +53,8 @@ _LABEL_FIELDS = (
     "number",
     "id",
 )
+# Fields that name an upstream record for good (deal ids, ServiceNow sys_ids, Jira keys, ...).
+_ID_FIELDS = ("id", "sys_id", "key", "number", "message_id", "deal_id")
 # Lower rank first; Zendesk (urgent/high/normal/low), Jira (Highest..Lowest), ServiceNow ("1 - Critical").
 _PRIORITY_RANKS: tuple[tuple[str, int], ...] = (
     ("critical", 0),
@@ -98,6 +102,7 @@ class Digest:
     headline: str
     lines: list[DigestLine]  # the records worth listing (top deals, first tickets by priority, ...)
     ranked: list[DigestLine]  # every record, in the digest's order
+    keys: tuple[str, ...] = ()  # each ranked record's key (see item_keys), in the same order
 
     @property
     def more(self) -> int:
@@ -163,6 +168,23 @@ def priority_rank(priority: Any) -> int:
         if text == word or text.startswith(f"{word} ") or text.startswith(f"{word}-") or text == f"p{word}":
             return rank
     return 5
+
+
+def item_keys(items: Sequence[dict[str, Any]]) -> list[str]:
+    """A key per upstream record that a retry finds again: its id, else its position.
+
+    The first id-like field with a value names the record (``id=0065e00000AbCdE``); a repeated
+    id is numbered from its second occurrence on (``id=7#2``), and a record without one is
+    ``#<position>``. Progress is recorded under these keys.
+    """
+    keys: list[str] = []
+    seen: Counter[str] = Counter()
+    for position, item in enumerate(items):
+        field = next((field for field in _ID_FIELDS if _text(item.get(field))), None)
+        key = f"{field}={_text(item[field])}" if field else f"#{position}"
+        seen[key] += 1
+        keys.append(key if seen[key] == 1 else f"{key}#{seen[key]}")
+    return keys
 
 
 def _amount(item: dict[str, Any]) -> float:
@@ -257,13 +279,24 @@ def item_line(kind: ItemKind, item: dict[str, Any]) -> DigestLine:
     return DigestLine(title=label, detail=_details(*extras), url=_url(item))
 
 
+# How a digest orders each kind of record (sorts are stable: ties keep upstream order); other
+# kinds keep upstream order.
+_RANKS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "deals": lambda item: -_amount(item),
+    "tickets": lambda item: priority_rank(item.get("priority")),
+    "workers": lambda item: str(item.get("start_date") or item.get("hire_date") or ""),
+}
+
+
 def digest(key: str | None, items: list[dict[str, Any]]) -> Digest:
     """The deterministic summary of upstream records ``items`` found under ``key``."""
     kind = item_kind(key, items)
     noun = key or kind
     count = len(items)
+    rank = _RANKS.get(kind)
+    order = sorted(range(count), key=lambda n: rank(items[n])) if rank else list(range(count))
+    ordered = [items[position] for position in order]
     if kind == "deals":
-        ordered = sorted(items, key=lambda item: -_amount(item))  # stable: ties keep upstream order
         totals: dict[str, float] = {}
         for item in items:
             currency = _text(item.get("currency")) or "USD"
@@ -272,17 +305,14 @@ def digest(key: str | None, items: list[dict[str, Any]]) -> Digest:
         headline = f"{count} {noun} worth {worth} in total"
         limit = TOP_DEALS
     elif kind == "tickets":
-        ordered = sorted(items, key=lambda item: priority_rank(item.get("priority")))
         by_priority = Counter(_text(item.get("priority")).lower() or "no priority" for item in ordered)
         headline = f"{count} {noun}: " + ", ".join(f"{n} {priority}" for priority, n in by_priority.items())
         limit = LIST_LIMIT
     elif kind == "issues":
-        ordered = list(items)
         by_status = Counter(_text(item.get("status")) or "no status" for item in ordered)
         headline = f"{count} {noun}: " + ", ".join(f"{n} {status}" for status, n in by_status.items())
         limit = LIST_LIMIT
     elif kind == "workers":
-        ordered = sorted(items, key=lambda item: str(item.get("start_date") or item.get("hire_date") or ""))
         starts = [item.get("start_date") or item.get("hire_date") for item in ordered]
         known = [start for start in starts if start]
         span = ""
@@ -292,13 +322,21 @@ def digest(key: str | None, items: list[dict[str, Any]]) -> Digest:
         headline = f"{count} {noun}{span}"
         limit = LIST_LIMIT
     else:
-        ordered = list(items)
         headline = f"{count} {noun}"
         limit = LIST_LIMIT
     if not count:
         headline = f"No {noun}"
     ranked = [item_line(kind, item) for item in ordered]
-    return Digest(kind=kind, noun=noun, count=count, headline=headline, lines=ranked[:limit], ranked=ranked)
+    keys = item_keys(items)
+    return Digest(
+        kind=kind,
+        noun=noun,
+        count=count,
+        headline=headline,
+        lines=ranked[:limit],
+        ranked=ranked,
+        keys=tuple(keys[position] for position in order),
+    )
 
 
 # --- Slack rendering ---------------------------------------------------------------------------
@@ -415,11 +453,14 @@ class SlackConfig(AgentConfig):
     )
 
 
+MessageKind = Literal["summary", "item"]
+
+
 class SlackMessageRecord(BaseModel):
     ts: str
     permalink: str | None
     text: str
-    kind: Literal["summary", "item"]
+    kind: MessageKind
 
 
 class SlackOutput(BaseModel):
@@ -462,10 +503,14 @@ class SlackAgent(Agent[SlackConfig]):
             title = config.title or "AgentFlow"
         footer = f"Workflow {ctx.workflow_id} · execution {ctx.execution_id} · node {ctx.node_id}"
         slack: SlackConnector = ctx.connectors.open(config.connector, config.credentials_secret)
+        # Messages an earlier attempt posted (by record key) are not posted again.
+        earlier = set(ctx.progress.get("posted", {}))
 
         summary_text, blocks = summary_message(summary, title=title, mention=config.mention, footer=footer)
-        posted = slack.post_message(config.channel, summary_text, blocks=blocks)
-        records = [self._record(slack, posted, "summary", ctx)]
+        posted, record = self._post(
+            slack, ctx, "summary", "summary", config.channel, summary_text, blocks=blocks
+        )
+        records, used = [record], ["summary"]
         ctx.log.debug(f"Posted the summary to {config.channel} ({posted.ts})")
 
         skipped = 0
@@ -478,11 +523,17 @@ class SlackAgent(Agent[SlackConfig]):
                     f"leaves {skipped} without their own message"
                 )
             thread = posted.ts if config.thread_items else None
-            for line in chosen:
+            for line, key in zip(chosen, summary.keys, strict=False):
                 item_text, item_blocks = item_message(line)
-                reply = slack.post_message(posted.channel, item_text, blocks=item_blocks, thread_ts=thread)
-                records.append(self._record(slack, reply, "item", ctx))
+                reply, record = self._post(
+                    slack, ctx, key, "item", posted.channel, item_text, blocks=item_blocks, thread_ts=thread
+                )
+                records.append(record)
+                used.append(key)
                 ctx.log.debug(f"Posted '{_clip(line.title, 80)}' ({reply.ts})")
+        reused = len(earlier.intersection(used))
+        if reused:
+            ctx.log.info(f"{reused} messages were posted by an earlier attempt and are not posted again")
 
         ctx.log.info(
             f"Posted {len(records)} Slack message(s) to {config.channel} summarising "
@@ -500,9 +551,32 @@ class SlackAgent(Agent[SlackConfig]):
             connector=config.connector,
         )
 
+    def _post(
+        self,
+        slack: SlackConnector,
+        ctx: AgentContext,
+        key: str,
+        kind: MessageKind,
+        channel: str,
+        text: str,
+        **options: Any,
+    ) -> tuple[PostedMessage, SlackMessageRecord]:
+        """Post one message and record it under ``key`` in the progress; or, when an earlier attempt
+        posted it, answer what that attempt recorded."""
+        posted_before: dict[str, Any] = ctx.progress.setdefault("posted", {})
+        if key in posted_before:
+            channel_id, ts, link = (posted_before[key][field] for field in ("channel", "ts", "permalink"))
+            record = SlackMessageRecord(ts=ts, permalink=link, text=text, kind=kind)
+            return PostedMessage(channel=channel_id, ts=ts, text=text), record
+        posted = slack.post_message(channel, text, **options)
+        record = self._record(slack, posted, kind, ctx)
+        posted_before[key] = {"channel": posted.channel, "ts": posted.ts, "permalink": record.permalink}
+        ctx.save_progress()
+        return posted, record
+
     @staticmethod
     def _record(
-        slack: SlackConnector, posted: PostedMessage, kind: Literal["summary", "item"], ctx: AgentContext
+        slack: SlackConnector, posted: PostedMessage, kind: MessageKind, ctx: AgentContext
     ) -> SlackMessageRecord:
         # The message is already in the channel: a failed permalink lookup must not fail the run
         # (a retry would post it again), so it is reported and left out.
