@@ -11,7 +11,8 @@ from pydantic import ValidationError
 
 from agentflow.agents.base import AgentContext
 from agentflow.agents.jira import JiraAgent, JiraConfig, render_template
-from agentflow.errors import AgentError, ConnectorError
+from agentflow.connectors.jira import IssueDraft, IssueOutcome, JiraSandbox
+from agentflow.errors import AgentError, ConnectorError, TransientAgentError
 from tests.unit.agent_support import RecordingLog, reference_deals, sandbox_context
 
 WORKERS = {
@@ -134,6 +135,84 @@ def test_issues_jira_refuses_all_fail_the_run(ctx: AgentContext) -> None:
     config = JiraConfig(project_key="NOPE")
     with pytest.raises(ConnectorError, match="valid project is required"):
         JiraAgent().run(config, WORKERS, ctx)
+
+
+def new_hires(count: int) -> dict[str, Any]:
+    return {
+        "workers": [
+            {"id": f"W{n:04}", "name": f"Hire {n}", "title": "Engineer", "start_date": "2026-12-01"}
+            for n in range(count)
+        ]
+    }
+
+
+def first_attempt_fails(tmp_path: Path, config: JiraConfig, data: dict[str, Any]) -> AgentContext:
+    """Run the agent until it fails transiently; a retry's context holding the progress it saved."""
+    first = sandbox_context(tmp_path, node_id="tickets")
+    saved: list[str] = []
+    first.progress_saver = lambda progress: saved.append(json.dumps(progress))
+    with pytest.raises(TransientAgentError):
+        JiraAgent().run(config, data, first)
+    retry = sandbox_context(tmp_path, node_id="tickets")
+    retry.progress = json.loads(saved[-1])
+    return retry
+
+
+def test_a_retried_run_creates_only_the_missing_issues(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a Jira that answers 429 to the second bulk request of the first attempt
+    real = JiraSandbox.create_issues
+    calls: list[int] = []
+
+    def busy(self: JiraSandbox, drafts: list[IssueDraft]) -> list[IssueOutcome]:
+        calls.append(len(drafts))
+        if len(calls) == 2:
+            raise TransientAgentError("jira answered HTTP 429; try again")
+        return real(self, drafts)
+
+    monkeypatch.setattr(JiraSandbox, "create_issues", busy)
+    config = JiraConfig(project_key="ONB", summary_template="Onboard {name}", max_issues=120)
+    retry = first_attempt_fails(tmp_path, config, new_hires(120))
+    assert len(logged_issues(tmp_path)) == 50
+    # When the step is retried with the progress the first attempt saved
+    output = JiraAgent().run(config, new_hires(120), retry)
+    # Then the first batch is not created again: 120 issues in all, one per new hire
+    assert calls == [50, 50, 50, 20]
+    summaries = [issue["summary"] for issue in logged_issues(tmp_path)]
+    assert len(summaries) == len(set(summaries)) == output.created == 120
+    assert "50 issues were created by an earlier attempt" in log_lines(retry, "INFO")[0]
+    # And the output is the one a single attempt returns
+    single = JiraAgent().run(config, new_hires(120), sandbox_context(tmp_path / "single"))
+    assert output == single
+
+
+def test_a_retry_creates_what_a_partly_failed_batch_did_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a bulk request where Jira creates 45 issues and fails 5 with 503, then a 429
+    real = JiraSandbox.create_issues
+    calls: list[int] = []
+
+    def partly(self: JiraSandbox, drafts: list[IssueDraft]) -> list[IssueOutcome]:
+        calls.append(len(drafts))
+        if len(calls) == 1:
+            return real(self, drafts[:45]) + [IssueOutcome(error="HTTP 503")] * (len(drafts) - 45)
+        if len(calls) == 2:
+            raise TransientAgentError("jira answered HTTP 429; try again")
+        return real(self, drafts)
+
+    monkeypatch.setattr(JiraSandbox, "create_issues", partly)
+    config = JiraConfig(project_key="ONB", summary_template="Onboard {name}", max_issues=60)
+    retry = first_attempt_fails(tmp_path, config, new_hires(60))
+    # When the step is retried
+    output = JiraAgent().run(config, new_hires(60), retry)
+    # Then it creates the 5 the vendor failed and the 10 it never sent, and nothing twice
+    assert calls == [50, 10, 15]
+    assert output.created == 60 and output.failed == []
+    summaries = [issue["summary"] for issue in logged_issues(tmp_path)]
+    assert sorted(summaries) == sorted(f"Onboard Hire {n}" for n in range(60))
+    assert [issue.summary for issue in output.issues] == [f"Onboard Hire {n}" for n in range(60)]
 
 
 def test_search_returns_issues_with_urls(ctx: AgentContext) -> None:

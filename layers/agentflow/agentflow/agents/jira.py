@@ -17,10 +17,12 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from agentflow.agents.base import Agent, AgentConfig, AgentContext
 from agentflow.agents.items import upstream_items
-from agentflow.agents.slack import PREFERRED_KEYS, Digest, DigestLine, digest, item_line
+from agentflow.agents.slack import PREFERRED_KEYS, Digest, DigestLine, digest, item_keys, item_line
 from agentflow.connectors.jira import (
+    BULK_CREATE_LIMIT,
     SUMMARY_MAX_LENGTH,
     IssueDraft,
+    IssueOutcome,
     JiraConnector,
     JiraIssue,
     adf_bullet_list,
@@ -294,13 +296,15 @@ class JiraAgent(Agent[JiraConfig]):
                     f"{len(items)} {summary.noun} upstream; max_issues={config.max_issues} leaves {skipped}"
                 )
             drafts, indexes = self._item_drafts(config, summary, chosen, footer, ctx)
+            record_keys = item_keys(chosen)
+            keys = [record_keys[index] for index in indexes]
         else:
             skipped = 0
-            drafts, indexes = [self._summary_draft(config, summary, footer)], [0]
+            drafts, indexes, keys = [self._summary_draft(config, summary, footer)], [0], ["summary"]
         if not drafts:
             raise AgentError(f"none of the {len(items)} upstream {summary.noun} gave an issue summary")
 
-        outcomes = jira.create_issues(drafts)
+        outcomes = self._create_missing(jira, drafts, keys, ctx)
         issues: list[JiraIssue] = []
         failed: list[JiraFailure] = []
         for index, draft, outcome in zip(indexes, drafts, outcomes, strict=True):
@@ -323,6 +327,44 @@ class JiraAgent(Agent[JiraConfig]):
             + (f"; {len(failed)} refused" if failed else "")
         )
         return self._created(config, issues, failed, skipped)
+
+    @staticmethod
+    def _create_missing(
+        jira: JiraConnector, drafts: list[IssueDraft], keys: list[str], ctx: AgentContext
+    ) -> list[IssueOutcome]:
+        """One outcome per draft: the issues an earlier attempt created (by record key), and the
+        rest created now, a bulk request at a time, each request's issues saved as progress."""
+        created_before: dict[str, Any] = ctx.progress.setdefault("created", {})
+        missing = [n for n, key in enumerate(keys) if key not in created_before]
+        outcomes: dict[int, IssueOutcome] = {}
+        for start in range(0, len(missing), BULK_CREATE_LIMIT):
+            batch = missing[start : start + BULK_CREATE_LIMIT]
+            for n, outcome in zip(batch, jira.create_issues([drafts[n] for n in batch]), strict=True):
+                outcomes[n] = outcome
+                if outcome.issue is not None:
+                    created_before[keys[n]] = outcome.issue.model_dump(include={"key", "id", "url"})
+            ctx.save_progress()
+        if len(missing) < len(drafts):
+            ctx.log.info(
+                f"{len(drafts) - len(missing)} issues were created by an earlier attempt "
+                "and are not created again"
+            )
+        # An issue from an earlier attempt is what the bulk endpoint answered then: its key, id and
+        # URL with the draft's fields.
+        return [
+            outcomes[n]
+            if n in outcomes
+            else IssueOutcome(
+                issue=JiraIssue(
+                    **created_before[key],
+                    summary=draft.summary,
+                    priority=draft.priority,
+                    issue_type=draft.issue_type,
+                    labels=draft.labels,
+                )
+            )
+            for n, (draft, key) in enumerate(zip(drafts, keys, strict=True))
+        ]
 
     @staticmethod
     def _created(
