@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from agentflow.agents.email_outreach import EmailOutreachAgent, EmailOutreachCon
 from agentflow.agents.hubspot import HubSpotAgent, HubSpotConfig, render_note
 from agentflow.agents.sales_intelligence import SalesIntelligenceAgent, SalesIntelligenceConfig
 from agentflow.connectors.hubspot import HubSpotSandbox
-from agentflow.errors import AgentError
+from agentflow.errors import AgentError, TransientAgentError
 from tests.unit.agent_support import sandbox_context
 
 REFERENCE = {"stage": "Negotiation", "min_amount": 100000, "close_quarter": "Q4"}
@@ -40,6 +41,31 @@ def levels(ctx: AgentContext, level: str) -> list[str]:
 
 def portal(ctx: AgentContext) -> HubSpotSandbox:
     return HubSpotSandbox(sandbox_dir=ctx.settings.sandbox_dir, tenant_id=ctx.tenant_id)
+
+
+def busy_on_call(number: int, method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` that answers 429 (a transient error) on its ``number``-th call."""
+    calls: list[int] = []
+
+    def busy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == number:
+            raise TransientAgentError("hubspot answered HTTP 429; try again")
+        return method(*args, **kwargs)
+
+    return busy
+
+
+def retried(tmp_path: Path, data: Any, **config: Any) -> tuple[dict[str, Any], AgentContext]:
+    """A first attempt that fails transiently, then the retry with the progress it saved."""
+    first = sandbox_context(tmp_path)
+    saved: list[str] = []
+    first.progress_saver = lambda progress: saved.append(json.dumps(progress))
+    with pytest.raises(TransientAgentError):
+        run(first, data, **config)
+    retry = sandbox_context(tmp_path)
+    retry.progress = json.loads(saved[-1])
+    return run(retry, data, **config), retry
 
 
 # --- search_deals ------------------------------------------------------------------------------
@@ -146,6 +172,31 @@ def test_update_deals_skips_what_it_cannot_find_and_respects_max_updates(ctx: Ag
     assert any("Unknown deal" in w for w in warnings) and any("no such deal" in w for w in warnings)
 
 
+def test_a_retried_update_updates_no_deal_twice(
+    ctx: AgentContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a HubSpot that answers 429 to the third update of the first attempt
+    deals = run(ctx, **REFERENCE)
+    monkeypatch.setattr(HubSpotSandbox, "update_deal", busy_on_call(3, HubSpotSandbox.update_deal))
+    config = {"mode": "update_deals", "set_stage": "contract sent", "set_next_step": "Send the order form"}
+    # When the step is retried with the progress the first attempt saved
+    output, retry = retried(tmp_path, deals, **config)
+    # Then each of the 20 deals was updated once, the first two by the first attempt
+    logged = [
+        json.loads(line) for line in (tmp_path / "hubspot" / "deal_updates.jsonl").read_text().splitlines()
+    ]
+    assert sorted(update["deal_id"] for update in logged) == sorted(deal["id"] for deal in deals["deals"])
+    # and each reports the time of its one update (the sandbox logs milliseconds)
+    assert [deal["updated_at"][:23] for deal in output["deals"]] == [u["updated_at"][:23] for u in logged]
+    assert "2 deals were updated by an earlier attempt" in levels(retry, "INFO")[0]
+    # And the output is the one a single attempt returns, but for the update times
+    single = run(sandbox_context(tmp_path / "single"), deals, **config)
+    for result in (output, single):
+        for deal in result["deals"]:
+            del deal["updated_at"]
+    assert output == single
+
+
 def test_update_deals_without_upstream_deals_fails_clearly(ctx: AgentContext) -> None:
     with pytest.raises(AgentError, match="hubspot update_deals needs upstream records"):
         run(ctx, "just a request", mode="update_deals", set_next_step="x")
@@ -191,6 +242,29 @@ def test_custom_note_text_fills_placeholders_and_escapes_values(ctx: AgentContex
     assert output["notes"][0]["body"] == (
         f"<p>&lt;b&gt;Big&lt;/b&gt; {{owner_email}} for {{team}}<br>Owner: {deal['owner_name']}</p>"
     )
+
+
+def test_a_retried_run_adds_no_note_twice(
+    ctx: AgentContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given 21 upstream deals (one of them twice) and a HubSpot that answers 429 to the third note
+    deals = run(ctx, **REFERENCE)
+    upstream = {"deals": [*deals["deals"], deals["deals"][0]]}
+    monkeypatch.setattr(HubSpotSandbox, "create_note", busy_on_call(3, HubSpotSandbox.create_note))
+    # When the step is retried with the progress the first attempt saved
+    output, retry = retried(tmp_path, upstream, mode="add_notes")
+    # Then 21 notes exist, one per upstream deal (two on the repeated one), each created once
+    stored = portal(ctx).notes()
+    assert [note.id for note in stored] == [note["note_id"] for note in output["notes"]]
+    assert sorted(note.deal_ids[0] for note in stored) == sorted(deal["id"] for deal in upstream["deals"])
+    assert [note.body for note in stored] == [note["body"] for note in output["notes"]]
+    assert "2 notes were added by an earlier attempt" in levels(retry, "INFO")[0]
+    # And the output is the one a single attempt returns, but for note ids and times
+    single = run(sandbox_context(tmp_path / "single"), upstream, mode="add_notes")
+    for result in (output, single):
+        for note in result["notes"]:
+            del note["note_id"], note["timestamp"]
+    assert output == single
 
 
 def test_render_note_marks_missing_fields() -> None:

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import (
@@ -42,6 +43,7 @@ from agentflow.connectors.hubspot import (
     HubSpotConnector,
     HubSpotContact,
     HubSpotDeal,
+    HubSpotNote,
     HubSpotNotFoundError,
     LifecycleStage,
     NewNote,
@@ -244,10 +246,12 @@ def _day(value: Any) -> str | None:
     return f"{day:%B} {day.day}, {day.year}"
 
 
-def note_fields(kind: str, item: Mapping[str, Any], ctx: AgentContext) -> dict[str, str | None]:
-    """The placeholder values one upstream item offers (deals, sent e-mails or contacts)."""
+def note_fields(
+    kind: str, item: Mapping[str, Any], ctx: AgentContext, now: datetime | None = None
+) -> dict[str, str | None]:
+    """The placeholder values one upstream item offers (deals, sent e-mails or contacts) on ``now``'s date."""
     fields: dict[str, str | None] = {
-        "date": utcnow().date().isoformat(),
+        "date": (now or utcnow()).date().isoformat(),
         "execution_id": ctx.execution_id,
         "workflow_id": ctx.workflow_id,
     }
@@ -420,6 +424,9 @@ class HubSpotAgent(Agent[HubSpotConfig]):
         updated: list[UpdatedDeal] = []
         skipped: list[str] = []
         seen: set[str] = set()
+        # Deals an earlier attempt updated: not updated again (PATCH is idempotent, but its time is kept).
+        updated_before: dict[str, Any] = ctx.progress.setdefault("updated", {})
+        reused = 0
         for item, deal_id in self._deal_ids(kind, items, hubspot):
             label = str(item.get("name") or item.get("id") or "?")
             if deal_id is None:
@@ -433,12 +440,29 @@ class HubSpotAgent(Agent[HubSpotConfig]):
                 skipped.append(deal_id)
                 continue
             seen.add(deal_id)
-            try:
-                change: DealUpdate = hubspot.update_deal(deal_id, properties, stage=config.set_stage)
-            except HubSpotNotFoundError:
-                ctx.log.warning(f"Skipped deal {deal_id}: HubSpot has no such deal")
-                skipped.append(deal_id)
-                continue
+            if deal_id in updated_before:
+                earlier = updated_before[deal_id]
+                change = DealUpdate(
+                    id=deal_id,
+                    properties={**properties, **earlier["properties"]},
+                    stage=earlier["stage"],
+                    updated_at=datetime.fromisoformat(earlier["updated_at"]),
+                )
+                reused += 1
+            else:
+                try:
+                    change = hubspot.update_deal(deal_id, properties, stage=config.set_stage)
+                except HubSpotNotFoundError:
+                    ctx.log.warning(f"Skipped deal {deal_id}: HubSpot has no such deal")
+                    skipped.append(deal_id)
+                    continue
+                # What the update set besides the configured properties (the stage's id) is kept.
+                updated_before[deal_id] = {
+                    "properties": {k: v for k, v in change.properties.items() if properties.get(k) != v},
+                    "stage": change.stage,
+                    "updated_at": change.updated_at.isoformat(),
+                }
+                ctx.save_progress()
             updated.append(
                 UpdatedDeal(
                     id=change.id,
@@ -450,6 +474,8 @@ class HubSpotAgent(Agent[HubSpotConfig]):
                 )
             )
             ctx.log.debug(f"Updated deal {change.id}: {change.properties}")
+        if reused:
+            ctx.log.info(f"{reused} deals were updated by an earlier attempt and are not updated again")
         ctx.log.info(f"Updated {len(updated)} HubSpot deals ({len(skipped)} skipped)")
         return HubSpotOutput(mode=config.mode, deals=updated, count=len(updated), skipped=skipped)
 
@@ -467,8 +493,17 @@ class HubSpotAgent(Agent[HubSpotConfig]):
             targets = self._deal_ids(kind, items, hubspot)
         notes: list[NoteRecord] = []
         skipped: list[str] = []
+        # Notes an earlier attempt created, by target (numbered when a target comes again): a retry
+        # does not create them again, and renders their bodies on the date they were created.
+        created_before: dict[str, Any] = ctx.progress.setdefault("notes", {})
+        occurrences: Counter[str | None] = Counter()
+        reused = 0
         for item, target_id in targets:
-            fields = note_fields(kind, item, ctx)
+            occurrences[target_id] += 1
+            key = f"{target_id}#{occurrences[target_id]}"
+            earlier = created_before.get(key)
+            now = datetime.fromisoformat(earlier["timestamp"]) if earlier else utcnow()
+            fields = note_fields(kind, item, ctx, now)
             name = fields.get("contact_name" if kind == "contacts" else "deal_name") or fields.get("subject")
             label = str(name or item.get("id") or item.get("deal_id") or "?")
             if target_id is None or (kind == "contacts" and not target_id.isdigit()):
@@ -484,16 +519,22 @@ class HubSpotAgent(Agent[HubSpotConfig]):
             on_contact = kind == "contacts"
             note = NewNote(
                 body=render_note(template, fields),
-                timestamp=utcnow(),
+                timestamp=now,
                 deal_ids=[] if on_contact else [target_id],
                 contact_ids=[target_id] if on_contact else [],
             )
-            try:
-                created = hubspot.create_note(note)
-            except HubSpotNotFoundError:
-                ctx.log.warning(f"Skipped '{label}': HubSpot has no object {target_id}")
-                skipped.append(target_id)
-                continue
+            if earlier:
+                created = HubSpotNote(id=earlier["id"], **note.model_dump())
+                reused += 1
+            else:
+                try:
+                    created = hubspot.create_note(note)
+                except HubSpotNotFoundError:
+                    ctx.log.warning(f"Skipped '{label}': HubSpot has no object {target_id}")
+                    skipped.append(target_id)
+                    continue
+                created_before[key] = {"id": created.id, "timestamp": created.timestamp.isoformat()}
+                ctx.save_progress()
             notes.append(
                 NoteRecord(
                     note_id=created.id,
@@ -505,6 +546,8 @@ class HubSpotAgent(Agent[HubSpotConfig]):
                 )
             )
             ctx.log.debug(f"Added note {created.id} to {'contact' if on_contact else 'deal'} {target_id}")
+        if reused:
+            ctx.log.info(f"{reused} notes were added by an earlier attempt and are not added again")
         ctx.log.info(f"Added {len(notes)} HubSpot notes on upstream {kind} ({len(skipped)} skipped)")
         return HubSpotOutput(mode=config.mode, notes=notes, count=len(notes), skipped=skipped)
 
