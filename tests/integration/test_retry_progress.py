@@ -52,3 +52,23 @@ def test_a_retried_slack_agent_posts_no_message_twice(
     assert len(posted) == 1 + len(issues) and len({message["ts"] for message in posted}) == len(posted)
     assert [message["ts"] for message in execution["output"]["messages"]] == [m["ts"] for m in posted]
     assert all(issue["key"] in message["text"] for issue, message in zip(issues, posted[1:], strict=True))
+
+
+def test_progress_larger_than_an_item_is_kept_in_s3(stack: Any) -> None:
+    # Given an unfinished run whose recorded writes outgrow a DynamoDB item (500 long emails)
+    from agentflow.models import AgentRun, AgentRunStatus
+    from agentflow.settings import function_environment
+    from agentflow.store.runs import AgentRunRepository
+
+    progress = {"sent": {f"deal-{n}": {"body": "x" * 1000, "message_id": f"m-{n}"} for n in range(500)}}
+    run = AgentRun(
+        agent_id="mail", agent_type="email_outreach", status=AgentRunStatus.RUNNING, progress=progress
+    )
+    environment = stack.lambdas.environment(stack.template.functions()["EmailOutreachAgentFunction"])
+    with function_environment(environment):
+        runs = AgentRunRepository()
+        # When it is saved and read back
+        runs.save("tenant-a", "exec_big", run)
+        stored = runs.get("tenant-a", "exec_big", "mail")
+    # Then every recorded write is there
+    assert stored is not None and stored.progress == progress

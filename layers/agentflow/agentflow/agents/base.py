@@ -91,6 +91,15 @@ class AgentContext:
         if self.progress_saver is not None:
             self.progress_saver(self.progress)
 
+    def recorded(self, kind: str) -> dict[str, Any]:
+        """What earlier attempts of this run did, by item key (``progress[kind]``)."""
+        return self.progress.setdefault(kind, {})
+
+    def record(self, kind: str, key: str, value: Any) -> None:
+        """Note one finished external write (a sent email, a posted message) and store it now."""
+        self.recorded(kind)[key] = value
+        self.save_progress()
+
     def generate(self, *, system: str | None, prompt: str, max_tokens: int | None = None) -> str:
         """Ask the stack's model (LLM_PROVIDER, LLM_MODEL_ID); its tokens and cost go to this run's usage."""
         # Imported on first use: most agents call no model and need not load the provider.

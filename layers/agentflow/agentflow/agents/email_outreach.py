@@ -228,7 +228,7 @@ class EmailOutreachAgent(Agent[EmailOutreachConfig]):
         sender = config.from_address or ctx.settings.sender_email
         mail = None if config.dry_run else ctx.connectors.mail(config.connector, config.credentials_secret)
         # Emails an earlier attempt already sent: a retry must not send them again.
-        already: dict[str, Any] = ctx.progress.setdefault("sent", {})
+        already = ctx.recorded("sent")
         records = []
         reused = 0
         for deal in chosen:
@@ -265,8 +265,7 @@ class EmailOutreachAgent(Agent[EmailOutreachConfig]):
             )
             records.append(record)
             if mail is not None:
-                already[deal.id] = record.model_dump(mode="json")
-                ctx.save_progress()
+                ctx.record("sent", deal.id, record.model_dump(mode="json"))
             ctx.log.debug(f"{status}: '{subject}' to {deal.owner_email} ({message_id or 'not sent'})")
         if reused:
             ctx.log.info(f"{reused} emails were sent by an earlier attempt and are not sent again")

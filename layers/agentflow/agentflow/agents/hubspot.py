@@ -425,7 +425,7 @@ class HubSpotAgent(Agent[HubSpotConfig]):
         skipped: list[str] = []
         seen: set[str] = set()
         # Deals an earlier attempt updated: not updated again (PATCH is idempotent, but its time is kept).
-        updated_before: dict[str, Any] = ctx.progress.setdefault("updated", {})
+        updated_before = ctx.recorded("updated")
         reused = 0
         for item, deal_id in self._deal_ids(kind, items, hubspot):
             label = str(item.get("name") or item.get("id") or "?")
@@ -457,12 +457,15 @@ class HubSpotAgent(Agent[HubSpotConfig]):
                     skipped.append(deal_id)
                     continue
                 # What the update set besides the configured properties (the stage's id) is kept.
-                updated_before[deal_id] = {
-                    "properties": {k: v for k, v in change.properties.items() if properties.get(k) != v},
-                    "stage": change.stage,
-                    "updated_at": change.updated_at.isoformat(),
-                }
-                ctx.save_progress()
+                ctx.record(
+                    "updated",
+                    deal_id,
+                    {
+                        "properties": {k: v for k, v in change.properties.items() if properties.get(k) != v},
+                        "stage": change.stage,
+                        "updated_at": change.updated_at.isoformat(),
+                    },
+                )
             updated.append(
                 UpdatedDeal(
                     id=change.id,
@@ -495,7 +498,7 @@ class HubSpotAgent(Agent[HubSpotConfig]):
         skipped: list[str] = []
         # Notes an earlier attempt created, by target (numbered when a target comes again): a retry
         # does not create them again, and renders their bodies on the date they were created.
-        created_before: dict[str, Any] = ctx.progress.setdefault("notes", {})
+        created_before = ctx.recorded("notes")
         occurrences: Counter[str | None] = Counter()
         reused = 0
         for item, target_id in targets:
@@ -533,8 +536,7 @@ class HubSpotAgent(Agent[HubSpotConfig]):
                     ctx.log.warning(f"Skipped '{label}': HubSpot has no object {target_id}")
                     skipped.append(target_id)
                     continue
-                created_before[key] = {"id": created.id, "timestamp": created.timestamp.isoformat()}
-                ctx.save_progress()
+                ctx.record("notes", key, {"id": created.id, "timestamp": created.timestamp.isoformat()})
             notes.append(
                 NoteRecord(
                     note_id=created.id,

@@ -334,7 +334,7 @@ class JiraAgent(Agent[JiraConfig]):
     ) -> list[IssueOutcome]:
         """One outcome per draft: the issues an earlier attempt created (by record key), and the
         rest created now, a bulk request at a time, each request's issues saved as progress."""
-        created_before: dict[str, Any] = ctx.progress.setdefault("created", {})
+        created_before = ctx.recorded("created")
         missing = [n for n, key in enumerate(keys) if key not in created_before]
         outcomes: dict[int, IssueOutcome] = {}
         for start in range(0, len(missing), BULK_CREATE_LIMIT):

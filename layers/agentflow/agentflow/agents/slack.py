@@ -563,15 +563,14 @@ class SlackAgent(Agent[SlackConfig]):
     ) -> tuple[PostedMessage, SlackMessageRecord]:
         """Post one message and record it under ``key`` in the progress; or, when an earlier attempt
         posted it, answer what that attempt recorded."""
-        posted_before: dict[str, Any] = ctx.progress.setdefault("posted", {})
+        posted_before = ctx.recorded("posted")
         if key in posted_before:
             channel_id, ts, link = (posted_before[key][field] for field in ("channel", "ts", "permalink"))
             record = SlackMessageRecord(ts=ts, permalink=link, text=text, kind=kind)
             return PostedMessage(channel=channel_id, ts=ts, text=text), record
         posted = slack.post_message(channel, text, **options)
         record = self._record(slack, posted, kind, ctx)
-        posted_before[key] = {"channel": posted.channel, "ts": posted.ts, "permalink": record.permalink}
-        ctx.save_progress()
+        ctx.record("posted", key, {"channel": posted.channel, "ts": posted.ts, "permalink": record.permalink})
         return posted, record
 
     @staticmethod

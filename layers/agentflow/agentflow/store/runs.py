@@ -49,8 +49,13 @@ class AgentRunRepository(TableRepository):
             attempts=values.get("attempts", 0),
             output=output,
             error=json.loads(values["error"]) if values.get("error") else None,
-            progress=json.loads(values["progress"]) if values.get("progress") else {},
+            progress=self._progress(values) if with_output else {},
         )
+
+    def _progress(self, values: dict[str, Any]) -> dict[str, Any]:
+        if values.get("progress_inline") or values.get("progress_ref"):
+            return dict(self.payloads.get(values.get("progress_inline"), values.get("progress_ref")) or {})
+        return {}
 
     def get(self, tenant_id: str, execution_id: str, node_id: str) -> AgentRun | None:
         item = self.db.get_item(
@@ -75,12 +80,16 @@ class AgentRunRepository(TableRepository):
 
         A completed run's output goes inline, or to S3 when it outgrows a DynamoDB item.
         """
-        values = run.model_dump(mode="json", exclude={"agent_id", "output", "error", "tokens"})
+        values = run.model_dump(mode="json", exclude={"agent_id", "output", "error", "tokens", "progress"})
         values |= {"run_key": _run_key(tenant_id, execution_id), "node_id": run.agent_id}
         if run.error is not None:
             values["error"] = run.error.model_dump_json()
         if run.progress and run.status != AgentRunStatus.COMPLETED:
-            values["progress"] = json.dumps(run.progress)
+            # Progress grows with every write an agent records (a sent email each): like outputs,
+            # it moves to S3 when it outgrows the item.
+            values["progress_inline"], values["progress_ref"] = self.payloads.put(
+                f"progress/{tenant_id}/{execution_id}/{run.agent_id}.json", run.progress
+            )
         if run.status == AgentRunStatus.COMPLETED:
             inline, ref = self.payloads.put(
                 f"results/{tenant_id}/{execution_id}/{run.agent_id}.json", run.output
