@@ -32,10 +32,8 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
-import sys
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -44,6 +42,11 @@ from typing import Any
 
 from docx import Document as docx_document
 from fpdf import FPDF, XPos, YPos
+
+try:
+    from tools import datafile
+except ImportError:  # run as tools/<script>.py: tools/ is on sys.path
+    import datafile  # type: ignore[no-redef]
 
 try:  # imported as tools.generate_documents (tests)
     from tools.generate_sandbox_data import is_reference_match
@@ -1590,33 +1593,13 @@ def render() -> dict[Path, bytes]:
         "metric": "recall@5: the labelled page is among the five retrieved passages",
         "questions": label_questions(docs),
     }
-    files[OUTPUT_DIR / "manifest.json"] = (json.dumps(manifest, indent=1, ensure_ascii=False) + "\n").encode()
-    files[QUESTIONS_OUTPUT] = (json.dumps(questions, indent=1, ensure_ascii=False) + "\n").encode()
+    files[OUTPUT_DIR / "manifest.json"] = datafile.json_text(manifest).encode()
+    files[QUESTIONS_OUTPUT] = datafile.json_text(questions).encode()
     return files
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "--check", action="store_true", help="verify the committed files instead of writing them"
-    )
-    args = parser.parse_args(argv)
-    files = render()
-    extra = sorted(set(OUTPUT_DIR.glob("*")) - set(files)) if OUTPUT_DIR.exists() else []
-    if args.check:
-        stale = [path for path, data in files.items() if not path.exists() or path.read_bytes() != data]
-        for path in stale:
-            print(f"{path} is out of date: run python tools/generate_documents.py", file=sys.stderr)
-        for path in extra:
-            print(f"{path} is not generated: run python tools/generate_documents.py", file=sys.stderr)
-        return 1 if stale or extra else 0
-    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
-    for path in extra:
-        path.unlink()
-    for path, data in files.items():
-        path.write_bytes(data)
-        print(f"wrote {path}")
-    return 0
+    return datafile.main(render, argv, script=__file__, doc=__doc__, owned_dir=OUTPUT_DIR)
 
 
 if __name__ == "__main__":

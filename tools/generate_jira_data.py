@@ -22,13 +22,16 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
-import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+try:
+    from tools import datafile
+except ImportError:  # run as tools/<script>.py: tools/ is on sys.path
+    import datafile  # type: ignore[no-redef]
 
 BASE_DATE = date(2026, 6, 1)
 SEED = 20260601
@@ -367,25 +370,11 @@ def generate() -> dict[str, Any]:
 
 
 def render() -> str:
-    return json.dumps(generate(), indent=1, ensure_ascii=False) + "\n"
+    return datafile.json_text(generate())
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "--check", action="store_true", help="verify the committed file instead of writing it"
-    )
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-        if current != text:
-            print(f"{OUTPUT} is out of date: run python tools/generate_jira_data.py", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {len(json.loads(text)['issues'])} issues to {OUTPUT}")
-    return 0
+    return datafile.main(lambda: {OUTPUT: render()}, argv, script=__file__, doc=__doc__)
 
 
 if __name__ == "__main__":

@@ -25,13 +25,16 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+
+try:
+    from tools import datafile
+except ImportError:  # run as tools/<script>.py: tools/ is on sys.path
+    import datafile  # type: ignore[no-redef]
 
 BASE_DATE = date(2026, 3, 2)
 SEED = 20260303
@@ -234,27 +237,13 @@ def render() -> dict[Path, str]:
     """Each output file's text."""
     partners, orders = generate()
     return {
-        PARTNERS_OUTPUT: json.dumps(partners, indent=1, ensure_ascii=False) + "\n",
-        ORDERS_OUTPUT: json.dumps(orders, indent=1, ensure_ascii=False) + "\n",
+        PARTNERS_OUTPUT: datafile.json_text(partners),
+        ORDERS_OUTPUT: datafile.json_text(orders),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "--check", action="store_true", help="verify the committed files instead of writing them"
-    )
-    args = parser.parse_args(argv)
-    files = render()
-    if args.check:
-        stale = [path for path, text in files.items() if not path.exists() or path.read_text("utf-8") != text]
-        for path in stale:
-            print(f"{path} is out of date: run python tools/generate_sap_data.py", file=sys.stderr)
-        return 1 if stale else 0
-    for path, text in files.items():
-        path.write_text(text, encoding="utf-8")
-        print(f"wrote {path}")
-    return 0
+    return datafile.main(render, argv, script=__file__, doc=__doc__)
 
 
 if __name__ == "__main__":
