@@ -96,6 +96,27 @@ def sandbox_pause(latency_ms: int) -> None:
         time.sleep(latency_ms / 1000)
 
 
+def basic_or_bearer(
+    vendor: str,
+    credentials_secret: str | None,
+    basic: tuple[str | None, str | None],
+    access_token: str | None,
+    *,
+    needs: str,
+) -> tuple[tuple[str, str] | None, dict[str, str]]:
+    """(Basic auth pair, headers) for a vendor that takes HTTP Basic or an OAuth bearer token.
+
+    ``needs`` names the Basic fields for the error when neither is given ("email and api_token").
+    """
+    user, password = basic
+    if access_token:
+        return None, {"Authorization": f"Bearer {access_token}"}
+    if not (user and password):
+        where = f"secret '{credentials_secret}'" if credentials_secret else f"{vendor} credentials"
+        raise ConnectorError(f"{where} needs {needs} (or an OAuth access_token)")
+    return (user, password), {}
+
+
 def optional_secret_field(secret: Mapping[str, Any], key: str, secret_name: str) -> str | None:
     """A string field of a connector's secret, None when absent or empty (names the secret, never values)."""
     value = secret.get(key)

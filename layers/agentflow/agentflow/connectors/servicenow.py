@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentflow.connectors.base import optional_secret_field, sandbox_pause, secret_base_url
+from agentflow.connectors.base import basic_or_bearer, optional_secret_field, sandbox_pause, secret_base_url
 from agentflow.connectors.http import VendorHttpClient, check_base_url
 from agentflow.errors import ConnectorError
 from agentflow.settings import Settings
@@ -201,12 +201,10 @@ class ServiceNowClient:
         allow_loopback: bool = False,
         http: VendorHttpClient | None = None,
     ) -> None:
-        if not access_token and not (username and password):
-            where = f"secret '{credentials_secret}'" if credentials_secret else "servicenow credentials"
-            raise ConnectorError(f"{where} needs username and password (or an OAuth access_token)")
+        self._auth, self._headers = basic_or_bearer(
+            self.name, credentials_secret, (username, password), access_token, needs="username and password"
+        )
         self.base_url = check_base_url(base_url, allow_loopback=allow_loopback)
-        self._auth: tuple[str, str] | None = None if access_token else (username or "", password or "")
-        self._headers = {"Authorization": f"Bearer {access_token}"} if access_token else {}
         self._http = http or VendorHttpClient(
             self.name, credentials_secret=credentials_secret, allow_loopback=allow_loopback
         )

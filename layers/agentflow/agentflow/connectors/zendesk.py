@@ -25,7 +25,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentflow.connectors.base import optional_secret_field, sandbox_pause, secret_base_url
+from agentflow.connectors.base import basic_or_bearer, optional_secret_field, sandbox_pause, secret_base_url
 from agentflow.connectors.http import VendorHttpClient, check_base_url
 from agentflow.errors import ConnectorError
 from agentflow.settings import Settings
@@ -222,12 +222,11 @@ class ZendeskClient:
         allow_loopback: bool = False,
         http: VendorHttpClient | None = None,
     ) -> None:
-        if not access_token and not (email and api_token):
-            where = f"secret '{credentials_secret}'" if credentials_secret else "zendesk credentials"
-            raise ConnectorError(f"{where} needs email and api_token (or an OAuth access_token)")
+        user = f"{email}/token" if email else None
+        self._auth, self._headers = basic_or_bearer(
+            self.name, credentials_secret, (user, api_token), access_token, needs="email and api_token"
+        )
         self.base_url = check_base_url(base_url, allow_loopback=allow_loopback)
-        self._auth: tuple[str, str] | None = None if access_token else (f"{email}/token", api_token or "")
-        self._headers = {"Authorization": f"Bearer {access_token}"} if access_token else {}
         self._organizations: dict[int, str] = {}
         self._users: dict[int, tuple[str | None, str | None]] = {}
         self._organization_ids: dict[str, int | None] = {}
