@@ -280,6 +280,15 @@ def _print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False))
 
 
+def _show(args: argparse.Namespace, value: Any, *lines: str) -> int:
+    """``value`` as JSON with ``-o json``, else ``lines`` for people; the command succeeded."""
+    if _json_output(args):
+        _print_json(value)
+    else:
+        print("\n".join(lines))
+    return EXIT_OK
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
@@ -335,12 +344,12 @@ def _more(token: str | None, items: str) -> None:
 
 def _workflows_create(client: AgentFlowClient, args: argparse.Namespace) -> int:
     workflow = client.create_workflow(_read_json_object(args.file, "a workflow definition"))
-    if _json_output(args):
-        _print_json(workflow)
-    else:
-        print(f"Created workflow {workflow['id']} (version {workflow['version']}): {workflow['name']}")
-        print(f"  execution order: {' → '.join(workflow.get('execution_order', []))}")
-    return EXIT_OK
+    return _show(
+        args,
+        workflow,
+        f"Created workflow {workflow['id']} (version {workflow['version']}): {workflow['name']}",
+        f"  execution order: {' → '.join(workflow.get('execution_order', []))}",
+    )
 
 
 def _workflows_list(client: AgentFlowClient, args: argparse.Namespace) -> int:
@@ -393,20 +402,14 @@ def _workflows_update(client: AgentFlowClient, args: argparse.Namespace) -> int:
     if version is None:
         version = client.workflow(args.workflow_id)["version"]
     workflow = client.update_workflow(args.workflow_id, definition, version)
-    if _json_output(args):
-        _print_json(workflow)
-    else:
-        print(f"Updated workflow {workflow['id']}: version {version} → {workflow['version']}")
-    return EXIT_OK
+    return _show(
+        args, workflow, f"Updated workflow {workflow['id']}: version {version} → {workflow['version']}"
+    )
 
 
 def _workflows_delete(client: AgentFlowClient, args: argparse.Namespace) -> int:
     client.delete_workflow(args.workflow_id)
-    if _json_output(args):
-        _print_json({"id": args.workflow_id, "deleted": True})
-    else:
-        print(f"Deleted workflow {args.workflow_id}")
-    return EXIT_OK
+    return _show(args, {"id": args.workflow_id, "deleted": True}, f"Deleted workflow {args.workflow_id}")
 
 
 # Runs
@@ -593,30 +596,21 @@ def _executions_get(client: AgentFlowClient, args: argparse.Namespace) -> int:
 def _executions_logs(client: AgentFlowClient, args: argparse.Namespace) -> int:
     filters = {"level": args.level, "agent_id": args.agent}
     logs = client.logs(args.execution_id, **{name: value for name, value in filters.items() if value})
-    if _json_output(args):
-        _print_json({"logs": logs})
-    else:
-        print("\n".join(log_line(entry, date=True) for entry in logs) if logs else "(no log lines)")
-    return EXIT_OK
+    return _show(
+        args,
+        {"logs": logs},
+        "\n".join(log_line(entry, date=True) for entry in logs) if logs else "(no log lines)",
+    )
 
 
 def _executions_timeline(client: AgentFlowClient, args: argparse.Namespace) -> int:
     timeline = client.timeline(args.execution_id)
-    if _json_output(args):
-        _print_json({"timeline": timeline})
-    else:
-        print(f"Timeline of {args.execution_id}")
-        print("\n".join(gantt(timeline)))
-    return EXIT_OK
+    return _show(args, {"timeline": timeline}, f"Timeline of {args.execution_id}", "\n".join(gantt(timeline)))
 
 
 def _executions_stop(client: AgentFlowClient, args: argparse.Namespace) -> int:
     execution = client.stop_execution(args.execution_id)
-    if _json_output(args):
-        _print_json(execution)
-    else:
-        print(f"Stopped execution {execution['id']}: {execution['status']}")
-    return EXIT_OK
+    return _show(args, execution, f"Stopped execution {execution['id']}: {execution['status']}")
 
 
 # Schedules
@@ -636,31 +630,29 @@ def _schedules_create(client: AgentFlowClient, args: argparse.Namespace) -> int:
     schedule = client.create_schedule(
         args.workflow_id, args.expression, args.timezone, _input_value(args), enabled=not args.disabled
     )
-    if _json_output(args):
-        _print_json(schedule)
-    else:
-        print(f"Created schedule {schedule['id']} for workflow {args.workflow_id}")
-        print(_table(SCHEDULE_HEADERS, _schedule_rows([schedule]), ""))
-    return EXIT_OK
+    return _show(
+        args,
+        schedule,
+        f"Created schedule {schedule['id']} for workflow {args.workflow_id}",
+        _table(SCHEDULE_HEADERS, _schedule_rows([schedule]), ""),
+    )
 
 
 def _schedules_list(client: AgentFlowClient, args: argparse.Namespace) -> int:
     schedules = client.schedules(args.workflow_id)
-    if _json_output(args):
-        _print_json({"schedules": schedules})
-    else:
-        print(_table(SCHEDULE_HEADERS, _schedule_rows(schedules), "(no schedules)"))
-    return EXIT_OK
+    return _show(
+        args, {"schedules": schedules}, _table(SCHEDULE_HEADERS, _schedule_rows(schedules), "(no schedules)")
+    )
 
 
 def _schedules_get(client: AgentFlowClient, args: argparse.Namespace) -> int:
     schedule = client.schedule(args.workflow_id, args.schedule_id)
-    if _json_output(args):
-        _print_json(schedule)
-    else:
-        print(_table(SCHEDULE_HEADERS, _schedule_rows([schedule]), ""))
-        print(f"  input: {_clip(json.dumps(schedule.get('input'), ensure_ascii=False), 100)}")
-    return EXIT_OK
+    return _show(
+        args,
+        schedule,
+        _table(SCHEDULE_HEADERS, _schedule_rows([schedule]), ""),
+        f"  input: {_clip(json.dumps(schedule.get('input'), ensure_ascii=False), 100)}",
+    )
 
 
 def _schedules_enable(enabled: bool) -> Handler:
@@ -680,11 +672,7 @@ def _schedules_enable(enabled: bool) -> Handler:
 
 def _schedules_delete(client: AgentFlowClient, args: argparse.Namespace) -> int:
     client.delete_schedule(args.workflow_id, args.schedule_id)
-    if _json_output(args):
-        _print_json({"id": args.schedule_id, "deleted": True})
-    else:
-        print(f"Deleted schedule {args.schedule_id}")
-    return EXIT_OK
+    return _show(args, {"id": args.schedule_id, "deleted": True}, f"Deleted schedule {args.schedule_id}")
 
 
 # Webhooks
@@ -783,30 +771,26 @@ TRIGGER_HEADERS = ("ID", "ENABLED", "PATTERN", "CREATED")
 def _triggers_create(client: AgentFlowClient, args: argparse.Namespace) -> int:
     pattern = _event_pattern(client, args)
     trigger = client.create_event_trigger(args.workflow_id, pattern, enabled=not args.disabled)
-    if _json_output(args):
-        _print_json(trigger)
-    else:
-        print(f"Created event trigger {trigger['id']} for workflow {args.workflow_id}")
-        print(_table(TRIGGER_HEADERS, _trigger_rows([trigger]), ""))
-    return EXIT_OK
+    return _show(
+        args,
+        trigger,
+        f"Created event trigger {trigger['id']} for workflow {args.workflow_id}",
+        _table(TRIGGER_HEADERS, _trigger_rows([trigger]), ""),
+    )
 
 
 def _triggers_list(client: AgentFlowClient, args: argparse.Namespace) -> int:
     triggers = client.event_triggers(args.workflow_id)
-    if _json_output(args):
-        _print_json({"event_triggers": triggers})
-    else:
-        print(_table(TRIGGER_HEADERS, _trigger_rows(triggers), "(no event triggers)"))
-    return EXIT_OK
+    return _show(
+        args,
+        {"event_triggers": triggers},
+        _table(TRIGGER_HEADERS, _trigger_rows(triggers), "(no event triggers)"),
+    )
 
 
 def _triggers_delete(client: AgentFlowClient, args: argparse.Namespace) -> int:
     client.delete_event_trigger(args.workflow_id, args.trigger_id)
-    if _json_output(args):
-        _print_json({"id": args.trigger_id, "deleted": True})
-    else:
-        print(f"Deleted event trigger {args.trigger_id}")
-    return EXIT_OK
+    return _show(args, {"id": args.trigger_id, "deleted": True}, f"Deleted event trigger {args.trigger_id}")
 
 
 # Documents
@@ -886,11 +870,9 @@ def _documents_search(client: AgentFlowClient, args: argparse.Namespace) -> int:
 
 def _documents_delete(client: AgentFlowClient, args: argparse.Namespace) -> int:
     client.delete_document(args.document_id)
-    if _json_output(args):
-        _print_json({"id": args.document_id, "deleted": True})
-    else:
-        print(f"Deleted document {args.document_id} and its chunks")
-    return EXIT_OK
+    return _show(
+        args, {"id": args.document_id, "deleted": True}, f"Deleted document {args.document_id} and its chunks"
+    )
 
 
 # Agent types
