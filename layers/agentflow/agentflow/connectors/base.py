@@ -127,6 +127,10 @@ def optional_secret_field(secret: Mapping[str, Any], key: str, secret_name: str)
     return value
 
 
+# A host name with an optional port, as a secret's ``host`` field gives it ("my-tenant.example.com").
+HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::\d{1,5})?")
+
+
 def secret_base_url(
     secret: Mapping[str, Any],
     secret_name: str,

@@ -38,7 +38,12 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentflow.clock import utcnow
-from agentflow.connectors.base import optional_secret_field, sandbox_pause
+from agentflow.connectors.base import (
+    HOST_NAME,
+    optional_secret_field,
+    sandbox_pause,
+    secret_base_url,
+)
 from agentflow.connectors.http import VendorHttpClient, check_base_url
 from agentflow.errors import ConnectorError
 
@@ -349,12 +354,11 @@ class SapClient:
         ``client_id`` and ``client_secret`` (OAuth 2.0 client credentials); optional ``client``
         (the SAP client, e.g. "100").
         """
-        base_url = optional_secret_field(secret, "base_url", secret_name)
-        host = optional_secret_field(secret, "host", secret_name)
-        if not base_url and not host:
-            raise ConnectorError(f"secret '{secret_name}' lacks base_url or host (the S/4HANA API host)")
+        base_url = secret_base_url(
+            secret, secret_name, field="host", pattern=HOST_NAME, host="https://{}", vendor="SAP S/4HANA"
+        )
         return cls(
-            base_url=base_url or f"https://{host}",
+            base_url=base_url,
             username=optional_secret_field(secret, "username", secret_name),
             password=optional_secret_field(secret, "password", secret_name),
             access_token=optional_secret_field(secret, "access_token", secret_name),

@@ -38,7 +38,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict
 
 from agentflow.clock import utcnow
-from agentflow.connectors.base import sandbox_pause
+from agentflow.connectors.base import HOST_NAME, sandbox_pause, secret_base_url
 from agentflow.connectors.http import VendorHttpClient, check_base_url
 from agentflow.errors import ConnectorError
 
@@ -236,16 +236,9 @@ class WorkdayClient:
             if not isinstance(value, str) or not value:
                 raise ConnectorError(f"secret '{secret_name}' lacks {key} (a Workday API client's)")
             values[key] = value
-        base_url = secret.get("base_url")
-        host = secret.get("host")
-        if isinstance(base_url, str) and base_url:
-            url = base_url
-        elif isinstance(host, str) and host:
-            url = f"https://{host}"
-        else:
-            raise ConnectorError(
-                f"secret '{secret_name}' lacks base_url or host (the tenant's services host)"
-            )
+        url = secret_base_url(
+            secret, secret_name, field="host", pattern=HOST_NAME, host="https://{}", vendor="Workday"
+        )
         return cls(
             base_url=url,
             tenant=values["tenant"],
