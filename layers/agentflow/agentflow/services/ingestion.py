@@ -9,6 +9,7 @@ fail: remove whatever was indexed and mark the document failed with a reason its
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from typing import Any
@@ -59,13 +60,14 @@ class IngestionService:
         if record is None:
             return {"batches": [], "chunks": 0}
         settings = get_settings()
-        head = self.s3.head_object(Bucket=settings.documents_bucket, Key=record.object_key)
-        if int(head["ContentLength"]) > MAX_UPLOAD_BYTES:
+        stored = self.s3.get_object(Bucket=settings.documents_bucket, Key=record.object_key)
+        if int(stored["ContentLength"]) > MAX_UPLOAD_BYTES:  # checked before the body is read
+            stored["Body"].close()
             raise DocumentRejectedError(
-                f"The file is {int(head['ContentLength']):,} bytes; "
+                f"The file is {int(stored['ContentLength']):,} bytes; "
                 f"documents may be up to {MAX_UPLOAD_BYTES:,} bytes."
             )
-        data = self.s3.get_object(Bucket=settings.documents_bucket, Key=record.object_key)["Body"].read()
+        data = stored["Body"].read()
         content_type = sniff_content_type(data, record.filename)
         if content_type is None:
             raise DocumentRejectedError(
@@ -96,7 +98,7 @@ class IngestionService:
             pages=len(pages),
             chunks=len(chunks),
             embedding_model=provider.model_id,
-            sha256=record.sha256 or _sha256(data),
+            sha256=record.sha256 or hashlib.sha256(data).hexdigest(),
             updated_at=isoformat(utcnow()),
         )
         batches = math.ceil(len(chunks) / settings.embed_batch_chunks)
@@ -139,12 +141,12 @@ class IngestionService:
     def complete(self, tenant_id: str, document_id: str) -> dict[str, Any]:
         settings = get_settings()
         record = self._record(tenant_id, document_id)
-        model_id = retrieval.embedding_provider().model_id
         if record is None:
             # Deleted mid-ingestion: batches that ran after the delete left vectors behind.
+            model_id = retrieval.embedding_provider().model_id
             retrieval.vector_store().delete_document(tenant_id, model_id, document_id)
             return {"status": "deleted"}
-        indexed = retrieval.vector_store().count(tenant_id, model_id, document_id)
+        indexed = retrieval.vector_store().count(tenant_id, str(record.embedding_model), document_id)
         if indexed != record.chunks:
             raise DocumentRejectedError(
                 f"Indexing stopped short ({indexed} of {record.chunks} chunks stored); "
@@ -221,9 +223,3 @@ def failure_reason(error: Any) -> str:
         return f"The document could not be indexed: {caught.message}"
     logger.error("Ingestion failed", extra={"error_type": caught.type, "error": caught.message})
     return GENERIC_FAILURE
-
-
-def _sha256(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
