@@ -256,3 +256,31 @@ def test_a_document_deleted_while_it_is_ingested_leaves_nothing_behind(
     environment = stack.lambdas.environment(stack.template.functions()["IngestStepFunction"])
     with function_environment(environment):
         assert vector_store().count("tenant-a", LocalMiniLM.model_id, document["id"]) == 0
+
+
+def test_each_embedding_batch_reads_only_its_own_parked_chunks(api: GatewayApi, stack: LocalStack) -> None:
+    # Given a document stored as uploads store it, and ingestion cutting batches of 2 chunks
+    from agentflow.services.documents import DocumentService
+    from agentflow.services.ingestion import IngestionService
+    from agentflow.settings import function_environment
+
+    environment = {
+        **stack.lambdas.environment(stack.template.functions()["IngestStepFunction"]),
+        "RAG_EMBED_BATCH_CHUNKS": "2",
+        "INGESTION_STATE_MACHINE_ARN": "",  # the steps are run here, one by one
+    }
+    pages = [f"Page {n}: Juniper Analytics renewal notes, item {n}." for n in range(5)]
+    with function_environment(environment):
+        document = DocumentService().upload("tenant-b", "juniper.pdf", doc_fixtures.pdf_bytes(pages), None)
+        stack.wait_for_executions(60)  # the upload's own ingestion, if S3's notification started one
+        steps = IngestionService()
+        extracted = steps.extract("tenant-b", document.id)
+        # When each batch is embedded from its own object, then the document completed
+        assert extracted == {"batches": [0, 1, 2], "chunks": 5}
+        for batch in extracted["batches"]:
+            assert steps.embed("tenant-b", document.id, batch)["chunks"] == (1 if batch == 2 else 2)
+        assert steps.complete("tenant-b", document.id)["chunks"] == 5
+        bucket = environment["DOCUMENTS_BUCKET"]
+        parked = stack.client("s3").list_objects_v2(Bucket=bucket, Prefix="chunks/").get("KeyCount", 0)
+    # Then every chunk is stored and nothing stays parked
+    assert parked == 0

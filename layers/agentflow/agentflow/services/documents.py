@@ -173,7 +173,7 @@ class DocumentService:
         remove_indexed(record)
         settings = get_settings()
         self.s3.delete_object(Bucket=settings.documents_bucket, Key=record.object_key)
-        self.s3.delete_object(Bucket=settings.documents_bucket, Key=chunks_key(record))
+        remove_parked_chunks(record)
         self.repository.delete(tenant_id, document_id)
 
     def delete_for_workflow(self, tenant_id: str, workflow_id: str) -> int:
@@ -241,8 +241,22 @@ def _presign_client() -> Any:
     return boto3.client("s3", region_name=get_settings().region, config=Config(signature_version="s3v4"))
 
 
-def chunks_key(record: DocumentRecord) -> str:
-    return CHUNKS_PREFIX + record.object_key.removeprefix("documents/") + ".json"
+def chunks_key(record: DocumentRecord, batch: int) -> str:
+    """Where ingestion parks one embedding batch's chunks between its steps."""
+    return f"{chunks_prefix(record)}{batch:06d}.json"
+
+
+def chunks_prefix(record: DocumentRecord) -> str:
+    return CHUNKS_PREFIX + record.object_key.removeprefix("documents/") + "/"
+
+
+def remove_parked_chunks(record: DocumentRecord) -> None:
+    """Delete the batches ingestion parked for ``record`` (none is fine)."""
+    s3, bucket = client("s3"), get_settings().documents_bucket
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=chunks_prefix(record)):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
 
 
 def remove_indexed(record: DocumentRecord) -> None:

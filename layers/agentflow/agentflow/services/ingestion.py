@@ -25,6 +25,7 @@ from agentflow.services.documents import (
     DocumentRejectedError,
     chunks_key,
     remove_indexed,
+    remove_parked_chunks,
 )
 from agentflow.services.event_triggers import DOCUMENT_STATUS_CHANGE, publish
 from agentflow.services.finalize import error_from_state
@@ -85,12 +86,18 @@ class IngestionService:
         if not chunks:
             raise DocumentRejectedError("The document contains no extractable text.")
         remove_indexed(record)  # a previous attempt's vectors
-        body = [
-            {"index": c.index, "page": c.page, "text": c.text, "token_count": c.token_count} for c in chunks
-        ]
-        self.s3.put_object(
-            Bucket=settings.documents_bucket, Key=chunks_key(record), Body=json.dumps(body).encode()
-        )
+        size = settings.embed_batch_chunks
+        batches = math.ceil(len(chunks) / size)
+        for batch in range(batches):  # one object a batch: each embed step reads only its own
+            body = [
+                {"index": c.index, "page": c.page, "text": c.text, "token_count": c.token_count}
+                for c in chunks[batch * size : (batch + 1) * size]
+            ]
+            self.s3.put_object(
+                Bucket=settings.documents_bucket,
+                Key=chunks_key(record, batch),
+                Body=json.dumps(body).encode(),
+            )
         self.repository.update(
             tenant_id,
             document_id,
@@ -101,7 +108,6 @@ class IngestionService:
             sha256=record.sha256 or hashlib.sha256(data).hexdigest(),
             updated_at=isoformat(utcnow()),
         )
-        batches = math.ceil(len(chunks) / settings.embed_batch_chunks)
         logger.info(
             "Document extracted",
             extra={
@@ -119,12 +125,8 @@ class IngestionService:
         record = self._record(tenant_id, document_id)
         if record is None:
             return {"batch": batch, "chunks": 0}
-        settings = get_settings()
-        size = settings.embed_batch_chunks
-        stored = json.loads(
-            self.s3.get_object(Bucket=settings.documents_bucket, Key=chunks_key(record))["Body"].read()
-        )
-        chunks = [Chunk(**item) for item in stored[batch * size : (batch + 1) * size]]
+        stored = self.s3.get_object(Bucket=get_settings().documents_bucket, Key=chunks_key(record, batch))
+        chunks = [Chunk(**item) for item in json.loads(stored["Body"].read())]
         provider = retrieval.embedding_provider()
         vectors = provider.embed([chunk.text for chunk in chunks])
         retrieval.vector_store().upsert(
@@ -139,7 +141,6 @@ class IngestionService:
         return {"batch": batch, "chunks": len(chunks)}
 
     def complete(self, tenant_id: str, document_id: str) -> dict[str, Any]:
-        settings = get_settings()
         record = self._record(tenant_id, document_id)
         if record is None:
             # Deleted mid-ingestion: batches that ran after the delete left vectors behind.
@@ -160,7 +161,7 @@ class IngestionService:
             error=None,
             updated_at=isoformat(utcnow()),
         )
-        self.s3.delete_object(Bucket=settings.documents_bucket, Key=chunks_key(record))
+        remove_parked_chunks(record)
         logger.info("Document ready", extra={"document_id": document_id, "chunks": indexed})
         announce(record, DocumentStatus.READY, pages=record.pages, chunks=indexed)
         return {"status": DocumentStatus.READY.value, "chunks": indexed}
@@ -177,7 +178,7 @@ class IngestionService:
                 "Could not remove a failed document's vectors", extra={"document_id": document_id}
             )
             raise  # the state machine retries this step; never leave a failed document searchable
-        self.s3.delete_object(Bucket=get_settings().documents_bucket, Key=chunks_key(record))
+        remove_parked_chunks(record)
         self.repository.update(
             tenant_id,
             document_id,
