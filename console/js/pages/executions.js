@@ -36,9 +36,12 @@ export async function executionsPage(context) {
   const { workflows } = await api.workflows({ limit: 100 });
   const names = new Map(workflows.map((workflow) => [workflow.id, workflow.name]));
 
+  let latest = 0; // a poll that started before a filter change must not overwrite its answer
   const refresh = async () => {
+    const asked = ++latest;
     const { executions } = await api.executions({ workflow_id: workflowId, status, limit: 50 });
     if (context.left) return false;
+    if (asked !== latest) return true;
     const rows = executions.map((execution) => [
       h("a", { href: `#/executions/${encodeURIComponent(execution.id)}`, "data-key": execution.id }, h("code", {}, execution.id)),
       h("a", { href: `#/workflows/${encodeURIComponent(execution.workflow_id)}` }, names.get(execution.workflow_id) ?? execution.workflow_id),
@@ -158,9 +161,11 @@ function logsSection(context, execution, agentIds, state) {
     h("div", { class: "field" }, select("log-level", "Level", [["", "All levels"], ...LEVELS.map((level) => [level, `${level} and above`])], state.level)),
     h("div", { class: "field" }, select("log-agent", "Agent", [["", "All agents"], ...agentIds.map((id) => [id, id])], state.agent)),
   );
+  let latest = 0; // a poll that started before a filter change must not overwrite its answer
   const refresh = async () => {
+    const asked = ++latest;
     const { logs } = await api.logs(execution.id, { level: state.level, agent_id: state.agent });
-    if (context.left) return;
+    if (context.left || asked !== latest) return;
     const rows = logs.map((line) => [
       h("time", { datetime: line.timestamp }, formatDate(line.timestamp)),
       h("span", { class: `level level-${line.level}` }, line.level),
