@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -251,12 +252,18 @@ def chunks_prefix(record: DocumentRecord) -> str:
 
 
 def remove_parked_chunks(record: DocumentRecord) -> None:
-    """Delete the batches ingestion parked for ``record`` (none is fine)."""
-    s3, bucket = client("s3"), get_settings().documents_bucket
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=chunks_prefix(record)):
-        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
-        if keys:
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+    """Delete the batches ingestion parked for ``record``, by name (none is fine).
+
+    Named rather than listed: the count follows from the chunks and the batch size. What a failure
+    before the count was stored leaves behind, the bucket's lifecycle rule expires.
+    """
+    size = get_settings().embed_batch_chunks
+    keys = [{"Key": chunks_key(record, batch)} for batch in range(math.ceil((record.chunks or 0) / size))]
+    for start in range(0, len(keys), 1000):  # DeleteObjects takes up to 1,000 keys
+        client("s3").delete_objects(
+            Bucket=get_settings().documents_bucket,
+            Delete={"Objects": keys[start : start + 1000], "Quiet": True},
+        )
 
 
 def remove_indexed(record: DocumentRecord) -> None:
