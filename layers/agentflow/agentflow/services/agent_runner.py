@@ -10,7 +10,7 @@ import time
 from functools import partial
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from agentflow.agents.base import AgentContext, Usage
 from agentflow.connectors.factory import ConnectorFactory
@@ -20,7 +20,7 @@ from agentflow.execution_log import ExecutionLog
 from agentflow.models import AgentRun, AgentRunStatus, ExecutionError, isoformat, utcnow
 from agentflow.observability import emit_agent_metrics, logger
 from agentflow.registry import REGISTRY, AgentRegistry
-from agentflow.services import retrieval
+from agentflow.services import gates, retrieval
 from agentflow.settings import get_settings
 from agentflow.store.executions import ExecutionRepository
 from agentflow.store.payloads import PayloadStore
@@ -39,6 +39,8 @@ class AgentTask(BaseModel):
     workflow_id: str
     workflow_version: int
     node_id: str
+    # {child: its parents} for the children waiting at a start gate that this node may open.
+    release: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class AgentRunner:
@@ -85,6 +87,7 @@ class AgentRunner:
         existing = self.runs.get(task.tenant_id, task.execution_id, task.node_id)
         if existing is not None and existing.status == AgentRunStatus.COMPLETED:
             logger.info("Result already stored; not running again", extra={"node_id": task.node_id})
+            gates.release(task.tenant_id, task.execution_id, task.release)
             return {"node_id": task.node_id, "status": "completed", "reused": True}
 
         definition = self.workflows.get_version(
@@ -181,6 +184,7 @@ class AgentRunner:
             }
         )
         self.runs.save(task.tenant_id, task.execution_id, completed)
+        gates.release(task.tenant_id, task.execution_id, task.release)
         log.info(f"Agent {node.id} completed in {duration} ms ({usage.tokens} tokens, ${usage.cost_usd:.4f})")
         log.flush()
         emit_agent_metrics(node.type, duration, usage.tokens, usage.cost_usd)

@@ -16,7 +16,8 @@ from agentflow.store.dynamo import TableRepository, from_item, to_item
 from agentflow.store.payloads import PayloadStore
 
 
-def _run_key(tenant_id: str, execution_id: str) -> str:
+def run_key(tenant_id: str, execution_id: str) -> str:
+    """The partition of one execution's runs."""
     return f"{tenant_id}#{execution_id}"
 
 
@@ -28,7 +29,7 @@ class AgentRunRepository(TableRepository):
         self.payloads = payloads or PayloadStore()
 
     def _key(self, tenant_id: str, execution_id: str, node_id: str) -> dict[str, Any]:
-        return to_item({"run_key": _run_key(tenant_id, execution_id), "node_id": node_id})
+        return to_item({"run_key": run_key(tenant_id, execution_id), "node_id": node_id})
 
     def _run(self, item: dict[str, Any], with_output: bool = True) -> AgentRun:
         values = from_item(item)
@@ -69,7 +70,7 @@ class AgentRunRepository(TableRepository):
         pages = paginator.paginate(
             TableName=self.table,
             KeyConditionExpression="run_key = :key",
-            ExpressionAttributeValues=to_item({":key": _run_key(tenant_id, execution_id)}),
+            ExpressionAttributeValues=to_item({":key": run_key(tenant_id, execution_id)}),
             ConsistentRead=True,
         )
         runs = [self._run(item, with_output) for page in pages for item in page.get("Items", [])]
@@ -81,7 +82,7 @@ class AgentRunRepository(TableRepository):
         A completed run's output goes inline, or to S3 when it outgrows a DynamoDB item.
         """
         values = run.model_dump(mode="json", exclude={"agent_id", "output", "error", "tokens", "progress"})
-        values |= {"run_key": _run_key(tenant_id, execution_id), "node_id": run.agent_id}
+        values |= {"run_key": run_key(tenant_id, execution_id), "node_id": run.agent_id}
         if run.error is not None:
             values["error"] = run.error.model_dump_json()
         if run.progress and run.status != AgentRunStatus.COMPLETED:
