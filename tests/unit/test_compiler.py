@@ -164,10 +164,10 @@ def assert_structurally_valid(machine: dict[str, Any]) -> None:
 
 
 def assert_gates_are_released(asl: dict[str, Any]) -> None:
-    """Every start gate sits right before its node, and each of its parents' Tasks may open it."""
+    """Every start gate sits right before its node, and exactly its parents' Tasks may open it."""
     states = dict(all_states(asl))
-    releases: dict[str, dict[str, list[str]]] = {
-        name: state["Parameters"]["Payload"].get("release", {})
+    releases: dict[str, list[str]] = {
+        name: state["Parameters"]["Payload"].get("release", [])
         for name, state in states.items()
         if is_node(name)
     }
@@ -178,8 +178,6 @@ def assert_gates_are_released(asl: dict[str, Any]) -> None:
             assert state["Next"] == name.removeprefix("gate.")
             assert state["Parameters"]["Payload"]["gate"]["task_token.$"] == "$$.Task.Token"
             gated[state["Next"]] = gate_parents(state)
-    for node, parents in gated.items():
-        assert all(releases[parent].get(node) == parents for parent in parents)
     assert {(p, c) for p, children in releases.items() for c in children} == {
         (p, c) for c, parents in gated.items() for p in parents
     }
@@ -308,8 +306,8 @@ def test_a_non_series_parallel_n_shape_runs_each_node_after_its_own_parents_only
     branches = asl["States"]["parallel.1"]["Branches"]
     assert [chain_of(branch) for branch in branches] == [["a"], ["b", "d"], ["gate.c", "c"]]
     assert gate_parents(branches[2]["States"]["gate.c"]) == ["a", "b"]
-    assert branches[0]["States"]["a"]["Parameters"]["Payload"]["release"] == {"c": ["a", "b"]}
-    assert branches[1]["States"]["b"]["Parameters"]["Payload"]["release"] == {"c": ["a", "b"]}
+    assert branches[0]["States"]["a"]["Parameters"]["Payload"]["release"] == ["c"]
+    assert branches[1]["States"]["b"]["Parameters"]["Payload"]["release"] == ["c"]
     # And d waits for b only, not for a: the order is exactly the edges'
     assert must_precede(asl) == transitive_closure(edges)
 
@@ -326,10 +324,7 @@ def test_a_gate_invokes_its_nodes_function_with_the_task_token_and_retries_servi
     assert gate["Parameters"] == {
         "FunctionName": FUNCTIONS["sales_intelligence"],
         "Payload": {
-            "tenant_id.$": "$.tenant_id",
-            "execution_id.$": "$.execution_id",
-            "workflow_id.$": "$.workflow_id",
-            "workflow_version.$": "$.workflow_version",
+            "execution.$": "$",
             "node_id": "c",
             "gate": {"task_token.$": "$$.Task.Token", "parents": ["a", "b"]},
         },
@@ -348,20 +343,15 @@ def test_every_task_invokes_its_lambda_with_the_execution_ids_and_its_node_id() 
     # When it is compiled
     asl = compile_(definition)
 
-    # Then every node's Task (nested or not) invokes the agent Lambda with the same payload shape
+    # Then every node's Task (nested or not) invokes the agent Lambda with the execution input
+    # (which holds the execution's ids) and its node id
     tasks = {name: state for name, state in all_states(asl) if is_node(name)}
     assert sorted(tasks) == ["a", "b", "c", "d"]
     for name, state in tasks.items():
         assert state["Resource"] == "arn:aws:states:::lambda:invoke"
         assert state["Parameters"] == {
             "FunctionName": FUNCTIONS["sales_intelligence"],
-            "Payload": {
-                "tenant_id.$": "$.tenant_id",
-                "execution_id.$": "$.execution_id",
-                "workflow_id.$": "$.workflow_id",
-                "workflow_version.$": "$.workflow_version",
-                "node_id": name,
-            },
+            "Payload": {"execution.$": "$", "node_id": name},
         }
 
 
@@ -376,17 +366,12 @@ def test_every_task_retries_lambda_service_errors_and_transient_agent_errors() -
     for name, state in all_states(asl):
         if is_node(name):
             assert state["Retry"] == [
-                {
-                    "ErrorEquals": LAMBDA_SERVICE_ERRORS,
-                    "IntervalSeconds": 1,
-                    "MaxAttempts": 3,
-                    "BackoffRate": 2.0,
-                },
+                # Step Functions' defaults apply: 1 s, 3 attempts, backoff rate 2
+                {"ErrorEquals": LAMBDA_SERVICE_ERRORS},
                 {
                     "ErrorEquals": ["TransientAgentError"],
                     "IntervalSeconds": 5,
                     "MaxAttempts": 7,
-                    "BackoffRate": 2.0,
                     "MaxDelaySeconds": 60,
                     "JitterStrategy": "FULL",
                 },

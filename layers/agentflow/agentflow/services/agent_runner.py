@@ -10,14 +10,14 @@ import time
 from functools import partial
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from agentflow.agents.base import AgentContext, Usage
 from agentflow.connectors.factory import ConnectorFactory
 from agentflow.dag import parents_of
 from agentflow.errors import AgentError, AgentFlowError, TransientAgentError
 from agentflow.execution_log import ExecutionLog
-from agentflow.models import AgentRun, AgentRunStatus, ExecutionError, isoformat, utcnow
+from agentflow.models import AgentRun, AgentRunStatus, ExecutionError, WorkflowDefinition, isoformat, utcnow
 from agentflow.observability import emit_agent_metrics, logger
 from agentflow.registry import REGISTRY, AgentRegistry
 from agentflow.services import gates, retrieval
@@ -31,16 +31,11 @@ from agentflow.store.workflows import WorkflowRepository
 MAX_RETRY_AFTER_WAIT_SECONDS = 20.0
 
 
-class AgentTask(BaseModel):
+class AgentTask(gates.NodeEvent):
     """What the state machine sends an agent Lambda."""
 
-    tenant_id: str
-    execution_id: str
-    workflow_id: str
-    workflow_version: int
-    node_id: str
-    # {child: its parents} for the children waiting at a start gate that this node may open.
-    release: dict[str, list[str]] = Field(default_factory=dict)
+    # The children waiting at a start gate that this node may open once it completed.
+    release: list[str] = Field(default_factory=list)
 
 
 class AgentRunner:
@@ -72,6 +67,12 @@ class AgentRunner:
         return outputs[parents[0]] if len(parents) == 1 else outputs
 
     @staticmethod
+    def _release(task: AgentTask, definition: WorkflowDefinition) -> None:
+        """Open the start gates of the children that were waiting for this node (and are ready)."""
+        parents = parents_of(definition)
+        gates.release(task.tenant_id, task.execution_id, {child: parents[child] for child in task.release})
+
+    @staticmethod
     def _respect_retry_after(error: Exception, log: ExecutionLog) -> None:
         """Wait out a vendor's short Retry-After here: the state machine's Retry interval is fixed.
 
@@ -87,7 +88,13 @@ class AgentRunner:
         existing = self.runs.get(task.tenant_id, task.execution_id, task.node_id)
         if existing is not None and existing.status == AgentRunStatus.COMPLETED:
             logger.info("Result already stored; not running again", extra={"node_id": task.node_id})
-            gates.release(task.tenant_id, task.execution_id, task.release)
+            if task.release:
+                self._release(
+                    task,
+                    self.workflows.get_version(
+                        task.tenant_id, task.workflow_id, task.workflow_version
+                    ).workflow,
+                )
             return {"node_id": task.node_id, "status": "completed", "reused": True}
 
         definition = self.workflows.get_version(
@@ -184,7 +191,7 @@ class AgentRunner:
             }
         )
         self.runs.save(task.tenant_id, task.execution_id, completed)
-        gates.release(task.tenant_id, task.execution_id, task.release)
+        self._release(task, definition)
         log.info(f"Agent {node.id} completed in {duration} ms ({usage.tokens} tokens, ${usage.cost_usd:.4f})")
         log.flush()
         emit_agent_metrics(node.type, duration, usage.tokens, usage.cost_usd)

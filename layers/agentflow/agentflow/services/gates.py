@@ -16,12 +16,37 @@ a conditional claim on the gate item lets exactly one of them send SendTaskSucce
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from agentflow.observability import logger
 from agentflow.sfn import send_task_success
 from agentflow.store.gates import GateRepository
+
+
+class NodeEvent(BaseModel):
+    """What the state machine sends about one node of one execution.
+
+    Compiled states send ``{"execution": <the execution input>, "node_id": ...}`` (one path
+    instead of four keeps a 1,000-node machine inside the 1 MB quota); the ids may also come flat.
+    """
+
+    tenant_id: str
+    execution_id: str
+    workflow_id: str
+    workflow_version: int
+    node_id: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten_execution(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("execution"), dict):
+            ids = ("tenant_id", "execution_id", "workflow_id", "workflow_version")
+            execution = data["execution"]
+            data = {key: value for key, value in data.items() if key != "execution"}
+            data |= {key: execution[key] for key in ids if key in execution}
+        return data
 
 
 class Gate(BaseModel):
@@ -31,14 +56,9 @@ class Gate(BaseModel):
     parents: list[str] = Field(min_length=1)
 
 
-class GateTask(BaseModel):
+class GateTask(NodeEvent):
     """What a gate state sends the node's agent function."""
 
-    tenant_id: str
-    execution_id: str
-    workflow_id: str
-    workflow_version: int
-    node_id: str
     gate: Gate
 
 
