@@ -90,10 +90,7 @@ def compile_workflow(
 
     def states_of(index: int) -> list[tuple[str, dict[str, Any]]]:
         node = definition.agents[index]
-        release = {
-            graph.ids[child]: [graph.ids[p] for p in planner.waits[child]]
-            for child in planner.releases[index]
-        }
+        release = [graph.ids[child] for child in planner.releases[index]]
         waits = [graph.ids[parent] for parent in planner.waits.get(index, [])]
         return node_states(node, options, release=release, waits=waits)
 
