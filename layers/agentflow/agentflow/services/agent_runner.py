@@ -29,6 +29,8 @@ from agentflow.store.workflows import WorkflowRepository
 
 # Retry-After hints up to this long are honoured inside the Lambda before its error goes back.
 MAX_RETRY_AFTER_WAIT_SECONDS = 20.0
+# Workflow versions a warm agent container keeps (a version is immutable once stored).
+DEFINITION_CACHE_SIZE = 32
 
 
 class AgentTask(gates.NodeEvent):
@@ -52,15 +54,30 @@ class AgentRunner:
         self.runs = runs or AgentRunRepository()
         self.payloads = payloads or PayloadStore()
         self.registry = registry
+        self._definitions: dict[tuple[str, str, int], WorkflowDefinition] = {}
+
+    def _definition(self, task: AgentTask) -> WorkflowDefinition:
+        """The workflow version the execution runs; versions never change, so a warm container reads
+        each once (the next nodes of the execution skip a GetItem)."""
+        key = (task.tenant_id, task.workflow_id, task.workflow_version)
+        definition = self._definitions.get(key)
+        if definition is None:
+            definition = self.workflows.get_version(*key).workflow
+            if len(self._definitions) >= DEFINITION_CACHE_SIZE:
+                self._definitions.pop(next(iter(self._definitions)))
+            self._definitions[key] = definition
+        return definition
 
     def _input_for(self, task: AgentTask, parents: list[str]) -> Any:
         """Root: the execution input; one parent: its output; several: {parent id: output}."""
         if not parents:
             record = self.executions.get(task.tenant_id, task.execution_id)
             return self.payloads.get(record.input_inline, record.input_ref)
+        # One BatchGetItem for every parent, not a GetItem each.
+        runs = self.runs.get_many(task.tenant_id, task.execution_id, parents)
         outputs = {}
         for parent in parents:
-            run = self.runs.get(task.tenant_id, task.execution_id, parent)
+            run = runs.get(parent)
             if run is None or run.status != AgentRunStatus.COMPLETED:
                 raise AgentError(f"Parent agent '{parent}' has no completed result for this execution.")
             outputs[parent] = run.output
@@ -89,17 +106,10 @@ class AgentRunner:
         if existing is not None and existing.status == AgentRunStatus.COMPLETED:
             logger.info("Result already stored; not running again", extra={"node_id": task.node_id})
             if task.release:
-                self._release(
-                    task,
-                    self.workflows.get_version(
-                        task.tenant_id, task.workflow_id, task.workflow_version
-                    ).workflow,
-                )
+                self._release(task, self._definition(task))
             return {"node_id": task.node_id, "status": "completed", "reused": True}
 
-        definition = self.workflows.get_version(
-            task.tenant_id, task.workflow_id, task.workflow_version
-        ).workflow
+        definition = self._definition(task)
         node = next((n for n in definition.agents if n.id == task.node_id), None)
         if node is None:
             raise AgentError(f"Workflow version {task.workflow_version} has no agent '{task.node_id}'.")

@@ -13,10 +13,7 @@ from dataclasses import dataclass
 
 from agentflow.models import AgentRunStatus
 from agentflow.store.dynamo import TableRepository, from_item, to_item
-from agentflow.store.runs import run_key
-
-# BatchGetItem reads at most 100 keys per call.
-BATCH_GET_LIMIT = 100
+from agentflow.store.runs import BATCH_GET_LIMIT, run_key
 
 
 def _gate_key(tenant_id: str, execution_id: str) -> str:
