@@ -30,7 +30,7 @@ AGENT_FUNCTIONS = {
     "sales_intelligence": "arn:aws:lambda:us-east-1:123456789012:function:agentflow-sales-intelligence",
     "email_outreach": "arn:aws:lambda:us-east-1:123456789012:function:agentflow-email-outreach",
 }
-TARGET_MS = 100.0  # validate + compile of a 1,000-node DAG
+TARGET_MS = 50.0  # validate + compile of a 1,000-node DAG
 FINALIZER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:agentflow-finalizer"
 
 

@@ -8,12 +8,15 @@ sets, so Powertools' Tracer is on, as deployed (it switches itself off outside L
 Two more columns, for contrast: the same import with only the deployed dependencies visible (the
 closure of pyproject.toml's ``[project] dependencies``; the dev venv also holds sam-cli, moto and
 their dependencies, which some libraries import opportunistically when present), and with
-POWERTOOLS_TRACE_DISABLED=true. The X-Ray SDK share comes from one ``-X importtime`` run. Run it alone
-with ``python -m bench.import_bench``.
+POWERTOOLS_TRACE_DISABLED=true. The X-Ray SDK share comes from one ``-X importtime`` run. The reference
+is the minimal Powertools handler of the function's kind (``bench/reference_handlers``: for the API a
+resolver with validation + Logger + boto3, for the others Logger + boto3), imported the same way in the
+same environment, interleaved with the function's runs. Run it alone with ``python -m bench.import_bench``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import os
 import re
@@ -33,6 +36,9 @@ from agentflow.local.template import FunctionSpec, StackTemplate
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 5
 TARGET_MS = 400.0
+TARGET_RATIO = 1.15  # cold import ÷ the minimal Powertools handler of its kind
+REFERENCES = Path(__file__).with_name("reference_handlers")
+API_FUNCTION = "ApiFunction"
 TOP_IMPORTS = 5
 TIMED_IMPORT = (
     "import time,sys; sys.path.insert(0, {code_dir!r}); t=time.perf_counter(); import {module}; "
@@ -144,6 +150,12 @@ def timed_import_ms(spec: FunctionSpec, tracing: bool = True, deployed_only: boo
     return float(result.stdout.strip().splitlines()[-1]) * 1000
 
 
+def reference_spec(spec: FunctionSpec) -> FunctionSpec:
+    """The minimal handler of the function's kind, with the function's own environment."""
+    kind = "api" if spec.logical_id == API_FUNCTION else "plain"
+    return dataclasses.replace(spec, code_dir=REFERENCES / kind, handler="handler.lambda_handler")
+
+
 def _median_of(runs: list[float]) -> float | None:
     return round(statistics.median(runs), 1) if runs else None
 
@@ -208,11 +220,14 @@ def measure(spec: FunctionSpec, runs: int) -> dict[str, Any]:
     except ImportFailedError as error:
         errors.append(str(error))
     variants = {"traced": {}, "deployed": {"deployed_only": True}, "untraced": {"tracing": False}}
+    reference = reference_spec(spec)
+    specs = {"traced": spec, "deployed": spec, "untraced": spec, "reference": reference}
+    variants["reference"] = {}
     timings: dict[str, list[float]] = {variant: [] for variant in variants}
     for _ in range(runs):  # interleaved, so a noisy neighbour slows every column alike
         for variant, options in variants.items():
             try:
-                timings[variant].append(timed_import_ms(spec, **options))
+                timings[variant].append(timed_import_ms(specs[variant], **options))
             except ImportFailedError as error:
                 if str(error) not in errors:
                     errors.append(str(error))
@@ -220,6 +235,8 @@ def measure(spec: FunctionSpec, runs: int) -> dict[str, Any]:
     profile = importtime(spec) if traced else []
     median = _median_of(traced)
     deployed = _median_of(timings["deployed"])
+    reference_ms = _median_of(timings["reference"])
+    over = None if median is None or not reference_ms else round(median / reference_ms, 3)
     return {
         "function": spec.logical_id,
         "handler": spec.handler,
@@ -236,6 +253,10 @@ def measure(spec: FunctionSpec, runs: int) -> dict[str, Any]:
         "importtime_total_ms": round(max((row["cumulative_ms"] for row in profile), default=0.0), 1),
         "target_ms": TARGET_MS,
         "meets_target": None if median is None else median < TARGET_MS,
+        "reference": str(reference.code_dir.relative_to(ROOT)),
+        "reference_ms": reference_ms,
+        "over_reference": over,
+        "meets_reference_target": None if over is None else over <= TARGET_RATIO,
         "deployed_deps_meets_target": None if deployed is None else deployed < TARGET_MS,
         "errors": errors,
         "_profile": profile,

@@ -13,6 +13,12 @@ SANDBOX_LATENCY_MS per call). For each run:
 - dispatch gap: how long a node starts after its last parent ended (state transitions, Parallel
   branch start-up, the Lambda call): the time makespan spends beyond the critical path.
 
+Then random DAGs that are not series-parallel (the compiler runs them behind start gates), whose
+sales_intelligence agents sleep for uneven times (200-800 ms, 500 on average) instead of querying:
+the worst makespan ÷ critical path of them is the figure to read. AWS calls made by agent and gate
+invocations are counted (a hook on botocore's API call, per service and operation) and reported
+per node.
+
 Run it alone with ``python -m bench.makespan_bench``.
 """
 
@@ -20,19 +26,37 @@ from __future__ import annotations
 
 import contextlib
 import graphlib
+import random
 import statistics
 import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+from botocore.client import BaseClient
+
+from agentflow.agents.sales_intelligence import SalesIntelligenceAgent, SalesIntelligenceOutput
 from agentflow.client import AgentFlowClient
+from agentflow.compiler import GATE_PREFIX, compile_workflow
 from agentflow.local.gateway import Gateway, GatewayServer
 from agentflow.local.stack import DEFAULT_API_KEY, LocalStack
+from agentflow.models import WorkflowDefinition
+from agentflow.services import gates
+from agentflow.services.agent_runner import AgentRunner
 
 LATENCY_MS = 500
 RUNS = 3
-TARGET_RATIO = 1.25
+TARGET_RATIO = 1.1
+TARGET_DISPATCH_GAP_MS = 30.0
+RANDOM_DAGS = 4
+RANDOM_RUNS = 2
+RANDOM_SEED = 20240611
+UNEVEN_DELAYS_MS = (200, 350, 500, 650, 800)
 EXECUTION_INPUT = "Find Q4 deals over $100K and send check-in emails"
 SALES_CONFIG = {"stage": "Negotiation", "min_amount": 100000, "close_quarter": "Q4"}
 EMAIL_CONFIG = {"max_emails": 1}
@@ -178,6 +202,113 @@ def summarise(name: str, definition: dict[str, Any], runs: list[dict[str, Any]])
     }
 
 
+def _is_gated(definition: dict[str, Any]) -> bool:
+    asl = compile_workflow(
+        WorkflowDefinition.model_validate(definition),
+        agent_functions={"sales_intelligence": "arn:aws:lambda:us-east-1:1:function:f"},
+        finalizer_arn="arn:aws:lambda:us-east-1:1:function:g",
+    )
+    return GATE_PREFIX in str(asl)
+
+
+def random_non_sp_dags(
+    count: int = RANDOM_DAGS, seed: int = RANDOM_SEED
+) -> list[tuple[str, dict[str, Any], dict[str, int]]]:
+    """``count`` random DAGs of 6-8 nodes that are not series-parallel, with uneven agent delays."""
+    rng = random.Random(seed)
+    found: list[tuple[str, dict[str, Any], dict[str, int]]] = []
+    while len(found) < count:
+        size = rng.randint(6, 8)
+        nodes = [f"n{index}" for index in range(size)]
+        pairs = [(a, b) for i, a in enumerate(nodes) for b in nodes[i + 1 :]]
+        edges = rng.sample(pairs, k=rng.randint(size, 2 * size - 2))
+        definition = _workflow(f"Random non-SP {len(found) + 1}", [_sales(node) for node in nodes], edges)
+        if _is_gated(definition):
+            delays = {node: rng.choice(UNEVEN_DELAYS_MS) for node in nodes}
+            found.append((f"random non-SP {len(found) + 1}", definition, delays))
+    return found
+
+
+@contextlib.contextmanager
+def sleeping_agents(delays_ms: dict[str, int]) -> Iterator[None]:
+    """sales_intelligence agents that sleep for their node's delay (uneven agent times)."""
+
+    def run(self: SalesIntelligenceAgent, config: Any, data: Any, ctx: Any) -> SalesIntelligenceOutput:
+        time.sleep(delays_ms[ctx.node_id] / 1000)
+        return SalesIntelligenceOutput(
+            deals=[], count=0, total_amount=0.0, connector="sandbox", filters={}, use_rag=False
+        )
+
+    with mock.patch.object(SalesIntelligenceAgent, "run", run):
+        yield
+
+
+class AwsCallCounter:
+    """Counts the AWS API calls made inside agent runs and gate calls, by service and operation."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.runs = 0
+        self.gates = 0
+        self._inside = threading.local()
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        counter = self
+        real_call = BaseClient._make_api_call
+        real_run, real_hold = AgentRunner.run, gates.hold
+
+        def make_api_call(client: Any, operation: str, params: Any) -> Any:
+            if getattr(counter._inside, "active", False):
+                with counter._lock:
+                    counter.calls[f"{client.meta.service_model.service_name}:{operation}"] += 1
+            return real_call(client, operation, params)
+
+        def counted(kind: str, function: Any) -> Any:
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                with counter._lock:
+                    setattr(counter, kind, getattr(counter, kind) + 1)
+                counter._inside.active = True
+                try:
+                    return function(*args, **kwargs)
+                finally:
+                    counter._inside.active = False
+
+            return wrapper
+
+        with (
+            mock.patch.object(BaseClient, "_make_api_call", make_api_call),
+            mock.patch.object(AgentRunner, "run", counted("runs", real_run)),
+            mock.patch.object(gates, "hold", counted("gates", real_hold)),
+        ):
+            yield
+
+    def report(self) -> dict[str, Any]:
+        total = sum(self.calls.values())
+        return {
+            "agent_runs": self.runs,
+            "gate_calls": self.gates,
+            "calls": dict(self.calls.most_common()),
+            "total_calls": total,
+            "calls_per_node": round(total / self.runs, 1) if self.runs else None,
+        }
+
+
+def _measure_random(client: AgentFlowClient) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    rows = []
+    counter = AwsCallCounter()
+    with counter.installed():
+        for name, definition, delays in random_non_sp_dags():
+            workflow_id = client.create_workflow(definition)["id"]
+            with sleeping_agents(delays):
+                results = [measure_run(client, workflow_id, definition) for _ in range(RANDOM_RUNS)]
+            row = summarise(name, definition, results)
+            row["delays_ms"] = delays
+            rows.append(row)
+    return rows, counter.report()
+
+
 def _measure_all(client: AgentFlowClient, runs: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A warm-up execution (the first call of each handler imports it in-process: keep that out of the
     figures), then every workflow ``runs`` times."""
@@ -204,10 +335,25 @@ def run(latency_ms: int = LATENCY_MS, runs: int = RUNS) -> dict[str, Any]:
                 # EMF metric lines go to stdout, as in Lambda: keep them with the function logs.
                 with function_log.open("a") as sink, contextlib.redirect_stdout(sink):
                     warmup, rows = _measure_all(client, runs)
+                    random_rows, calls = _measure_random(client)
             finally:
                 client.close()
                 server.stop()
-    return {"sandbox_latency_ms": latency_ms, "runs_per_workflow": runs, "warmup": warmup, "workflows": rows}
+    ratios = [row["makespan_over_critical_path"] for row in random_rows if row["makespan_over_critical_path"]]
+    gaps = [row["median_dispatch_gap_ms"] for row in rows + random_rows if row["median_dispatch_gap_ms"]]
+    worst = max(ratios) if ratios else None
+    return {
+        "sandbox_latency_ms": latency_ms,
+        "runs_per_workflow": runs,
+        "warmup": warmup,
+        "workflows": rows,
+        "random_non_series_parallel": random_rows,
+        "random_runs_per_workflow": RANDOM_RUNS,
+        "worst_random_makespan_over_critical_path": worst,
+        "median_dispatch_gap_ms": round(statistics.median(gaps), 1) if gaps else None,
+        "target_dispatch_gap_ms": TARGET_DISPATCH_GAP_MS,
+        "aws_calls": calls,
+    }
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ call goes through the local gateway in-process (authorizer, then API handler):
   first pass is cold (handler imports, model load, Chroma start), the second warm. The bare
   embedding throughput of LocalMiniLM on the same chunks, one after another, shows what the pipeline
   adds (parallel batches on two cores, S3, DynamoDB, Step Functions);
-- search: the second tenant's collection is filled up to 10,000 chunks with filler chunks: generated
+- search: the second tenant's collection is filled up to 10,000 chunks (``make bench-full``; the quick
+  ``make bench`` stops at QUICK_TOTAL_CHUNKS) with filler chunks: generated
   business notes (deterministic, fictitious companies, the sandbox's product names), shorter than the
   documents' chunks so that embedding them stays affordable, embedded for real by LocalMiniLM and
   inserted with ``VectorStore.upsert``. Their embeddings are cached under bench-results/cache (keyed
@@ -51,6 +52,8 @@ ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = Path(__file__).with_name("rag_questions.json")
 CACHE_DIR = ROOT / "bench-results" / "cache"
 TOTAL_CHUNKS = 10_000
+# `make bench`: few enough fillers to embed in well under a minute on a fresh clone (no cache).
+QUICK_TOTAL_CHUNKS = 500
 SEARCHES = 200
 WARMUP_SEARCHES = 5
 TOP_K = 5
@@ -468,7 +471,8 @@ def recall(search: Search, questions: list[dict[str, Any]], chunks: int) -> dict
 
 def add_fillers(store: VectorStore, tenant: str, model: LocalMiniLM, count: int) -> dict[str, Any]:
     """``count`` filler chunks into the tenant's collection, as documents of 24 one-chunk pages."""
-    pool = filler_texts(TOTAL_CHUNKS)
+    count = max(count, 0)
+    pool = filler_texts(TOTAL_CHUNKS if count > QUICK_TOTAL_CHUNKS else QUICK_TOTAL_CHUNKS)
     vectors, cache = filler_embeddings(pool, model)
     texts = pool[:count]
     clock = time.perf_counter()
@@ -495,7 +499,7 @@ def add_fillers(store: VectorStore, tenant: str, model: LocalMiniLM, count: int)
     }
 
 
-def _measure(stack: LocalStack, gateway: Gateway) -> dict[str, Any]:
+def _measure(stack: LocalStack, gateway: Gateway, total_chunks: int) -> dict[str, Any]:
     questions = json.loads(QUESTIONS.read_text())["questions"]
     queries = search_queries(questions)
     model = LocalMiniLM()
@@ -510,7 +514,7 @@ def _measure(stack: LocalStack, gateway: Gateway) -> dict[str, Any]:
         )
         texts = [text for text in sandbox.get(include=["documents"])["documents"] if text]
         bare = bare_embedding(texts, model)
-        fillers = add_fillers(store, LARGE, model, TOTAL_CHUNKS - ingestion[1]["chunks"])
+        fillers = add_fillers(store, LARGE, model, total_chunks - ingestion[1]["chunks"])
         fillers["sandbox_median_tokens"] = statistics.median(model.tokenizer.count_tokens(t) for t in texts)
         full = store.client.get_collection(collection_name(LARGE, model.model_id), embedding_function=None)
         recalls = [
@@ -533,8 +537,8 @@ def _measure(stack: LocalStack, gateway: Gateway) -> dict[str, Any]:
     }
 
 
-def run() -> dict[str, Any]:
-    """Start the local stack (in-process), measure, stop it."""
+def run(total_chunks: int = TOTAL_CHUNKS) -> dict[str, Any]:
+    """Start the local stack (in-process), fill the large collection up to ``total_chunks``, measure."""
     with tempfile.TemporaryDirectory(prefix="agentflow-bench-rag-") as tmp:
         data_dir = Path(tmp)
         function_log = data_dir / "functions.log"
@@ -547,7 +551,10 @@ def run() -> dict[str, Any]:
             function_log.open("a") as sink,
             contextlib.redirect_stdout(sink),
         ):
-            return _measure(stack, Gateway(stack.template, stack.lambdas))
+            return {
+                "total_chunks": total_chunks,
+                **_measure(stack, Gateway(stack.template, stack.lambdas), total_chunks),
+            }
 
 
 # --- report ----------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from agentflow.observability import logger
+from agentflow.services import gates
 from agentflow.services.agent_runner import AgentRunner, AgentTask
 from agentflow.tracing import tracer
 
@@ -20,6 +21,13 @@ def runner() -> AgentRunner:
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "gate" in event:
+        # A start gate of this node (see agentflow.services.gates), not the node's run.
+        gate = gates.GateTask.model_validate(event)
+        logger.append_keys(
+            execution_id=gate.execution_id, workflow_id=gate.workflow_id, agent_id=gate.node_id
+        )
+        return gates.hold(gate)
     task = AgentTask.model_validate(event)
     logger.append_keys(execution_id=task.execution_id, workflow_id=task.workflow_id, agent_id=task.node_id)
     return runner().run(task)

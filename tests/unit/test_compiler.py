@@ -58,7 +58,7 @@ def compile_(definition: WorkflowDefinition, **options: Any) -> dict[str, Any]:
 
 
 def is_node(name: str) -> bool:
-    return not name.startswith(("agentflow.", "parallel."))
+    return not name.startswith(("agentflow.", "parallel.", "gate."))
 
 
 def chain_of(machine: dict[str, Any]) -> list[str]:
@@ -76,36 +76,40 @@ def chain_of(machine: dict[str, Any]) -> list[str]:
 def nodes_in(name: str, state: dict[str, Any]) -> set[str]:
     if state["Type"] == "Parallel":
         return {node for branch in state["Branches"] for node in all_nodes(branch)}
-    return {name}
+    return {name} if is_node(name) else set()
 
 
 def all_nodes(machine: dict[str, Any]) -> set[str]:
     return {node for name in chain_of(machine) for node in nodes_in(name, machine["States"][name])}
 
 
-def must_precede(machine: dict[str, Any]) -> set[tuple[str, str]]:
-    """Pairs (a, b) of node ids such that the ASL forces a to finish before b starts.
-
-    In a sequence, everything in an earlier state precedes everything in a later one; the branches
-    of a Parallel are mutually unordered.
-    """
-    return {(a, b) for a, later in forced_successors(machine).items() for b in later}
+def gate_parents(state: dict[str, Any]) -> list[str]:
+    parents: list[str] = state["Parameters"]["Payload"]["gate"]["parents"]
+    return parents
 
 
-def forced_successors(machine: dict[str, Any]) -> dict[str, set[str]]:
-    """{node: the nodes the ASL forces to start only after it finished}, for must_precede."""
+def forced_edges(machine: dict[str, Any]) -> set[tuple[str, str]]:
+    """Pairs (a, b) the ASL orders directly: consecutive states of a sequence (everything in the
+    earlier one before everything in the later one; Parallel branches mutually unordered), and a
+    start gate's parents before its node."""
     states = machine["States"]
-    successors: dict[str, set[str]] = {}
-    later: set[str] = set()
-    for name in reversed(chain_of(machine)):
+    edges: set[tuple[str, str]] = set()
+    previous: set[str] = set()
+    for name in chain_of(machine):
         nodes = nodes_in(name, states[name])
-        for node in nodes:
-            successors[node] = set(later)
+        edges |= {(a, b) for a in previous for b in nodes}
         for branch in states[name].get("Branches", []):
-            for node, inside in forced_successors(branch).items():
-                successors[node] |= inside
-        later |= nodes
-    return successors
+            edges |= forced_edges(branch)
+        if name.startswith("gate."):
+            edges |= {(parent, states[name]["Next"]) for parent in gate_parents(states[name])}
+        if nodes:
+            previous = nodes
+    return edges
+
+
+def must_precede(machine: dict[str, Any]) -> set[tuple[str, str]]:
+    """Pairs (a, b) of node ids such that the ASL forces a to finish before b starts."""
+    return transitive_closure(sorted(forced_edges(machine)))
 
 
 def transitive_closure(edges: list[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -159,12 +163,33 @@ def assert_structurally_valid(machine: dict[str, Any]) -> None:
     assert reachable == set(states)
 
 
+def assert_gates_are_released(asl: dict[str, Any]) -> None:
+    """Every start gate sits right before its node, and exactly its parents' Tasks may open it."""
+    states = dict(all_states(asl))
+    releases: dict[str, list[str]] = {
+        name: state["Parameters"]["Payload"].get("release", [])
+        for name, state in states.items()
+        if is_node(name)
+    }
+    gated = {}
+    for name, state in states.items():
+        if name.startswith("gate."):
+            assert state["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
+            assert state["Next"] == name.removeprefix("gate.")
+            assert state["Parameters"]["Payload"]["gate"]["task_token.$"] == "$$.Task.Token"
+            gated[state["Next"]] = gate_parents(state)
+    assert {(p, c) for p, children in releases.items() for c in children} == {
+        (p, c) for c, parents in gated.items() for p in parents
+    }
+
+
 def assert_compiled_correctly(definition: WorkflowDefinition, asl: dict[str, Any]) -> None:
     names = [name for name, _ in all_states(asl)]
     assert len(names) == len(set(names)), "state names must be unique across the machine"
     tasks = [name for name, state in all_states(asl) if state["Type"] == "Task" and is_node(name)]
     assert sorted(tasks) == sorted(node.id for node in definition.agents)
     assert_structurally_valid(asl)
+    assert_gates_are_released(asl)
 
 
 # --- shapes -----------------------------------------------------------------------------------
@@ -268,7 +293,7 @@ def test_a_complete_bipartite_k22_is_two_parallels_in_sequence_exactly() -> None
     assert must_precede(asl) == transitive_closure(edges)
 
 
-def test_a_non_series_parallel_n_shape_falls_back_to_levels_and_keeps_every_edge() -> None:
+def test_a_non_series_parallel_n_shape_runs_each_node_after_its_own_parents_only() -> None:
     # Given the N shape a → c, b → c, b → d (not series-parallel)
     edges = [("a", "c"), ("b", "c"), ("b", "d")]
     definition = workflow(["a", "b", "c", "d"], edges)
@@ -276,11 +301,36 @@ def test_a_non_series_parallel_n_shape_falls_back_to_levels_and_keeps_every_edge
     # When it is compiled
     asl = compile_(definition)
 
-    # Then it runs by levels, (a | b) then (c | d): every edge is respected, at the price of a → d
-    assert chain_of(asl) == ["parallel.1", "parallel.2"]
-    precede = must_precede(asl)
-    assert set(edges) <= precede
-    assert precede == set(edges) | {("a", "d")}
+    # Then one Parallel runs a, then b → d, and c behind a start gate that a and b open
+    assert chain_of(asl) == ["parallel.1"]
+    branches = asl["States"]["parallel.1"]["Branches"]
+    assert [chain_of(branch) for branch in branches] == [["a"], ["b", "d"], ["gate.c", "c"]]
+    assert gate_parents(branches[2]["States"]["gate.c"]) == ["a", "b"]
+    assert branches[0]["States"]["a"]["Parameters"]["Payload"]["release"] == ["c"]
+    assert branches[1]["States"]["b"]["Parameters"]["Payload"]["release"] == ["c"]
+    # And d waits for b only, not for a: the order is exactly the edges'
+    assert must_precede(asl) == transitive_closure(edges)
+
+
+def test_a_gate_invokes_its_nodes_function_with_the_task_token_and_retries_service_errors() -> None:
+    # Given the N shape
+    definition = workflow(["a", "b", "c", "d"], [("a", "c"), ("b", "c"), ("b", "d")])
+
+    # When it is compiled
+    asl = compile_(definition)
+
+    # Then c's gate calls c's function with the ids, c's id, the token and the parents to wait for
+    gate = asl["States"]["parallel.1"]["Branches"][2]["States"]["gate.c"]
+    assert gate["Parameters"] == {
+        "FunctionName": FUNCTIONS["sales_intelligence"],
+        "Payload": {
+            "execution.$": "$",
+            "node_id": "c",
+            "gate": {"task_token.$": "$$.Task.Token", "parents": ["a", "b"]},
+        },
+    }
+    assert gate["ResultPath"] is None
+    assert gate["Retry"][0]["ErrorEquals"] == LAMBDA_SERVICE_ERRORS
 
 
 # --- task details -----------------------------------------------------------------------------
@@ -293,20 +343,15 @@ def test_every_task_invokes_its_lambda_with_the_execution_ids_and_its_node_id() 
     # When it is compiled
     asl = compile_(definition)
 
-    # Then every node's Task (nested or not) invokes the agent Lambda with the same payload shape
+    # Then every node's Task (nested or not) invokes the agent Lambda with the execution input
+    # (which holds the execution's ids) and its node id
     tasks = {name: state for name, state in all_states(asl) if is_node(name)}
     assert sorted(tasks) == ["a", "b", "c", "d"]
     for name, state in tasks.items():
         assert state["Resource"] == "arn:aws:states:::lambda:invoke"
         assert state["Parameters"] == {
             "FunctionName": FUNCTIONS["sales_intelligence"],
-            "Payload": {
-                "tenant_id.$": "$.tenant_id",
-                "execution_id.$": "$.execution_id",
-                "workflow_id.$": "$.workflow_id",
-                "workflow_version.$": "$.workflow_version",
-                "node_id": name,
-            },
+            "Payload": {"execution.$": "$", "node_id": name},
         }
 
 
@@ -321,17 +366,12 @@ def test_every_task_retries_lambda_service_errors_and_transient_agent_errors() -
     for name, state in all_states(asl):
         if is_node(name):
             assert state["Retry"] == [
-                {
-                    "ErrorEquals": LAMBDA_SERVICE_ERRORS,
-                    "IntervalSeconds": 1,
-                    "MaxAttempts": 3,
-                    "BackoffRate": 2.0,
-                },
+                # Step Functions' defaults apply: 1 s, 3 attempts, backoff rate 2
+                {"ErrorEquals": LAMBDA_SERVICE_ERRORS},
                 {
                     "ErrorEquals": ["TransientAgentError"],
                     "IntervalSeconds": 5,
                     "MaxAttempts": 7,
-                    "BackoffRate": 2.0,
                     "MaxDelaySeconds": 60,
                     "JitterStrategy": "FULL",
                 },
@@ -559,20 +599,18 @@ def build_series_parallel(shape: Any) -> tuple[list[str], list[tuple[str, str]]]
     return nodes, edges
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(random_dags())
-def test_any_dag_compiles_to_a_valid_machine_that_respects_every_edge(
-    dag: tuple[WorkflowDefinition, list[tuple[str, str]]],
-) -> None:
-    # Given a random DAG
+def test_any_dag_compiles_exactly(dag: tuple[WorkflowDefinition, list[tuple[str, str]]]) -> None:
+    # Given a random DAG (series-parallel or not)
     definition, edges = dag
 
     # When it is compiled
     asl = compile_(definition)
 
-    # Then the machine is well formed and forces every edge's order
+    # Then the machine is well formed and orders exactly the pairs the edges imply
     assert_compiled_correctly(definition, asl)
-    assert set(edges) <= must_precede(asl)
+    assert must_precede(asl) == transitive_closure(edges)
 
 
 @settings(max_examples=120, deadline=None)
@@ -613,7 +651,6 @@ def test_deeply_nested_series_parallel_structure_compiles_and_keeps_every_edge()
     # When it is compiled
     asl = compile_(definition)
 
-    # Then it compiles (the deepest part falls back to levels) and still forces every edge
+    # Then it compiles (the deepest part runs behind start gates) and stays exact
     assert_compiled_correctly(definition, asl)
-    successors = forced_successors(asl)
-    assert all(target in successors[source] for source, target in edges)
+    assert must_precede(asl) == transitive_closure(edges)

@@ -1,10 +1,12 @@
 """Compile a workflow DAG into an Amazon States Language (ASL) state machine.
 
-The graph becomes nested sequences and Parallel states. Series-parallel structure is reproduced
-exactly: a node waits for its ancestors and for nothing else. Where a part of the graph is not
-series-parallel, that part falls back to topological levels, which may add waits the edges do not
-ask for but never drops one. The output is classic JSONPath ASL (no JSONata, no variables) because
-that is all moto's interpreter runs.
+The graph becomes nested sequences and Parallel states: series-parallel structure maps onto them
+exactly. A part that is not series-parallel (an N shape, say) cannot: Parallel branches cannot wait
+on each other in ASL. Such a part runs as one Parallel with a branch per chain of nodes, and a node
+whose parents lie in other branches starts behind a start gate (a ``.waitForTaskToken`` state)
+that the last of its parents to finish opens (:mod:`agentflow.services.gates`). Either way a node
+starts when its own parents have finished, and waits for nothing else. The output is classic
+JSONPath ASL (no JSONata, no variables) because that is all moto's interpreter runs.
 
 Agents exchange data by reference through the results store, so every state passes the execution
 input through unchanged (``ResultPath: null``) and fan-in needs no data plumbing.
@@ -19,13 +21,13 @@ from typing import Any
 
 from agentflow.dag import topological_order
 from agentflow.errors import InvalidInputError
-from agentflow.models import WorkflowDefinition
+from agentflow.models import AgentNode, WorkflowDefinition
 
 MAX_DEFINITION_BYTES = 1_048_576
 MAX_STATE_NAME_LENGTH = 80
-# Beyond this many nested Parallels a part is compiled as topological levels instead: still
-# correct, and it keeps the recursion that builds (and later serialises) the machine far from
-# Python's recursion limit on adversarial graphs.
+# Beyond this many nested Parallels a part is compiled with start gates instead: still exact, and
+# it keeps the recursion that builds (and later serialises) the machine far from Python's
+# recursion limit on adversarial graphs.
 MAX_PARALLEL_NESTING = 40
 
 # Node ids cannot contain a dot, so these names never collide with a node's state.
@@ -34,8 +36,10 @@ FAILED = "agentflow.failed"
 FINALIZE = "agentflow.finalize"
 SUCCEEDED = "agentflow.succeeded"
 PARALLEL_PREFIX = "parallel."
+GATE_PREFIX = "gate."
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+LAMBDA_INVOKE_WAIT = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 LAMBDA_SERVICE_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -75,56 +79,47 @@ def compile_workflow(
         )
 
     graph = _Graph(definition)
-    steps = _Planner(graph).plan(graph.order, depth=0)
+    planner = _Planner(graph)
+    steps = planner.plan(graph.order, depth=0)
+    options = _TaskOptions(
+        agent_functions=agent_functions,
+        task_timeout_seconds=task_timeout_seconds,
+        retry_interval_seconds=retry_interval_seconds,
+        retry_max_attempts=retry_max_attempts,
+    )
 
-    transient_retry = {
-        "ErrorEquals": [TRANSIENT_AGENT_ERROR],
-        "IntervalSeconds": retry_interval_seconds,
-        "MaxAttempts": retry_max_attempts,
-        "BackoffRate": 2.0,
-        "MaxDelaySeconds": 60,
-        "JitterStrategy": "FULL",
-    }
-
-    def task(node_index: int) -> dict[str, Any]:
-        node = definition.agents[node_index]
-        return {
-            "Type": "Task",
-            "Resource": LAMBDA_INVOKE,
-            "Parameters": {
-                "FunctionName": agent_functions[node.type],
-                "Payload": {**_execution_fields(), "node_id": node.id},
-            },
-            "TimeoutSeconds": node.timeout_seconds or task_timeout_seconds,
-            "ResultPath": None,
-            "Retry": [_lambda_service_retry(), dict(transient_retry)],
-        }
+    def states_of(index: int) -> list[tuple[str, dict[str, Any]]]:
+        node = definition.agents[index]
+        release = [graph.ids[child] for child in planner.releases[index]]
+        waits = [graph.ids[parent] for parent in planner.waits.get(index, [])]
+        return node_states(node, options, release=release, waits=waits)
 
     def render(sequence: list[_Step], states: dict[str, Any], *, top_level: bool) -> str:
         """Chain ``sequence`` into ``states``; return the name of its first state."""
-        names = [graph.ids[step] if isinstance(step, int) else step.name for step in sequence]
-        for position, step in enumerate(sequence):
+        chained: list[tuple[str, dict[str, Any]]] = []
+        for step in sequence:
             if isinstance(step, int):
-                state = task(step)
-            else:
-                branches = []
-                for branch in step.branches:
-                    branch_states: dict[str, Any] = {}
-                    start = render(branch, branch_states, top_level=False)
-                    branches.append({"StartAt": start, "States": branch_states})
-                state = {"Type": "Parallel", "Branches": branches, "ResultPath": None}
+                chained += states_of(step)
+                continue
+            branches = []
+            for branch in step.branches:
+                branch_states: dict[str, Any] = {}
+                start = render(branch, branch_states, top_level=False)
+                branches.append({"StartAt": start, "States": branch_states})
+            chained.append((step.name, {"Type": "Parallel", "Branches": branches, "ResultPath": None}))
+        for position, (name, state) in enumerate(chained):
             # Inside a branch an error propagates to the top-level Parallel, which cancels the
             # sibling branches before its own Catch records the failure.
             if top_level:
                 state["Catch"] = _catch_all()
-            if position + 1 < len(names):
-                state["Next"] = names[position + 1]
+            if position + 1 < len(chained):
+                state["Next"] = chained[position + 1][0]
             elif top_level:
                 state["Next"] = FINALIZE
             else:
                 state["End"] = True
-            states[names[position]] = state
-        return names[0] if names else FINALIZE
+            states[name] = state
+        return chained[0][0] if chained else FINALIZE
 
     states: dict[str, Any] = {}
     start_at = render(steps, states, top_level=True)
@@ -151,6 +146,70 @@ def compile_workflow(
     }
     check_quotas(asl)
     return asl
+
+
+@dataclass(frozen=True)
+class _TaskOptions:
+    agent_functions: Mapping[str, str]
+    task_timeout_seconds: int
+    retry_interval_seconds: int
+    retry_max_attempts: int
+
+
+def node_states(
+    node: AgentNode,
+    options: _TaskOptions,
+    *,
+    release: list[str],
+    waits: list[str],
+) -> list[tuple[str, dict[str, Any]]]:
+    """The states that run one node, in order, as (name, state) without ``Next``/``End``.
+
+    The node's Task (named by the node id) invokes its agent function with the execution input
+    and its node id; ``release`` names the gated children it may open once done. A node that
+    waits for parents in other branches (``waits``) is preceded by its start gate,
+    ``gate.<node id>``. Payloads carry the execution input as one path (``execution``) rather
+    than its four ids: per node that is what keeps 1,000 nodes inside the 1 MB quota.
+    """
+    function = options.agent_functions[node.type]
+    payload: dict[str, Any] = {"execution.$": "$", "node_id": node.id}
+    if release:
+        payload["release"] = list(release)
+    task = {
+        "Type": "Task",
+        "Resource": LAMBDA_INVOKE,
+        "Parameters": {"FunctionName": function, "Payload": payload},
+        "TimeoutSeconds": node.timeout_seconds or options.task_timeout_seconds,
+        "ResultPath": None,
+        "Retry": [
+            _lambda_service_retry(),
+            {
+                "ErrorEquals": [TRANSIENT_AGENT_ERROR],
+                "IntervalSeconds": options.retry_interval_seconds,
+                "MaxAttempts": options.retry_max_attempts,
+                # BackoffRate: Step Functions' default, 2.
+                "MaxDelaySeconds": 60,
+                "JitterStrategy": "FULL",
+            },
+        ],
+    }
+    if not waits:
+        return [(node.id, task)]
+    gate = {
+        "Type": "Task",
+        "Resource": LAMBDA_INVOKE_WAIT,
+        "Parameters": {
+            "FunctionName": function,
+            "Payload": {
+                "execution.$": "$",
+                "node_id": node.id,
+                "gate": {"task_token.$": "$$.Task.Token", "parents": list(waits)},
+            },
+        },
+        "ResultPath": None,
+        "Retry": [_lambda_service_retry()],
+    }
+    return [(f"{GATE_PREFIX}{node.id}", gate), (node.id, task)]
 
 
 def check_quotas(asl: Mapping[str, Any]) -> int:
@@ -217,20 +276,23 @@ class _Planner:
     def __init__(self, graph: _Graph) -> None:
         self.graph = graph
         self.parallels = 0
+        # Start gates: {node: its parents inside its gated part}, and each parent's gated children.
+        self.waits: dict[int, list[int]] = {}
+        self.releases: list[list[int]] = [[] for _ in graph.ids]
 
     def plan(self, nodes: list[int], depth: int) -> list[_Step]:
         """The sequence of steps that runs ``nodes`` (given in topological order)."""
         if len(nodes) <= 1:
             return list(nodes)
         if depth >= MAX_PARALLEL_NESTING:
-            return self._levels(nodes, depth)
+            return self._gated(nodes)
         components = self._components(nodes)
         if len(components) > 1:
             return [self._parallel(components, depth)]
         factors = self._series_factors(nodes)
         if len(factors) > 1:
             return [step for factor in factors for step in self.plan(factor, depth)]
-        return self._levels(nodes, depth)
+        return self._gated(nodes)
 
     def _parallel(self, groups: list[list[int]], depth: int) -> _Parallel:
         # Numbered before its branches are planned, so names follow emission order (pre-order).
@@ -286,20 +348,32 @@ class _Planner:
         factors.append(nodes[start:])
         return factors
 
-    def _levels(self, nodes: list[int], depth: int) -> list[_Step]:
-        """Fallback for a part that is not series-parallel: longest-path levels, in sequence."""
+    def _gated(self, nodes: list[int]) -> list[_Step]:
+        """A part that is not series-parallel: one Parallel with a branch per chain, and start gates.
+
+        A node with a single parent in the part follows it in its branch while that parent has
+        no follower yet; any other node with parents in the part opens a branch of its own behind
+        a start gate that its parents open. Every node then starts when its own parents finished.
+        """
         members = set(nodes)
-        level: dict[int, int] = {}
-        for node in nodes:  # topological order: parents are levelled first
-            inside = [level[parent] for parent in self.graph.parents[node] if parent in members]
-            level[node] = max(inside, default=-1) + 1
-        levels: list[list[int]] = [[] for _ in range(max(level.values()) + 1)]
-        for node in nodes:
-            levels[level[node]].append(node)
-        return [
-            group[0] if len(group) == 1 else self._parallel([[node] for node in group], depth)
-            for group in levels
-        ]
+        branch_of: dict[int, int] = {}
+        followed: set[int] = set()
+        branches: list[list[_Step]] = []
+        for node in nodes:  # topological order: parents are placed first
+            inside = [parent for parent in self.graph.parents[node] if parent in members]
+            if len(inside) == 1 and inside[0] not in followed:
+                followed.add(inside[0])
+                branch_of[node] = branch_of[inside[0]]
+                branches[branch_of[node]].append(node)
+                continue
+            branch_of[node] = len(branches)
+            branches.append([node])
+            if inside:
+                self.waits[node] = inside
+                for parent in inside:
+                    self.releases[parent].append(node)
+        self.parallels += 1
+        return [_Parallel(f"{PARALLEL_PREFIX}{self.parallels}", branches)]
 
 
 # --- ASL building blocks ----------------------------------------------------------------------
@@ -315,12 +389,9 @@ def _execution_fields() -> dict[str, str]:
 
 
 def _lambda_service_retry() -> dict[str, Any]:
-    return {
-        "ErrorEquals": list(LAMBDA_SERVICE_ERRORS),
-        "IntervalSeconds": 1,
-        "MaxAttempts": 3,
-        "BackoffRate": 2.0,
-    }
+    # Step Functions' defaults (1 s, 3 attempts, backoff rate 2) are this retrier's settings;
+    # leaving them implicit saves ~50 bytes per node against the 1 MB quota.
+    return {"ErrorEquals": list(LAMBDA_SERVICE_ERRORS)}
 
 
 def _catch_all() -> list[dict[str, Any]]:

@@ -96,3 +96,17 @@ class StateMachines:
         self.sfn.stop_execution(
             executionArn=execution_arn, error="Cancelled", cause="Stopped through the API."
         )
+
+
+def send_task_success(task_token: str) -> bool:
+    """Complete the ``.waitForTaskToken`` task holding ``task_token``; False when it is already over.
+
+    A token whose task finished, timed out or was cancelled with its execution answers
+    TaskTimedOut or InvalidToken: for a gate that only means someone else opened it first.
+    """
+    sfn = client("stepfunctions")
+    try:
+        sfn.send_task_success(taskToken=task_token, output="{}")
+    except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist):
+        return False
+    return True

@@ -10,17 +10,17 @@ import time
 from functools import partial
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import Field, ValidationError
 
 from agentflow.agents.base import AgentContext, Usage
 from agentflow.connectors.factory import ConnectorFactory
 from agentflow.dag import parents_of
 from agentflow.errors import AgentError, AgentFlowError, TransientAgentError
 from agentflow.execution_log import ExecutionLog
-from agentflow.models import AgentRun, AgentRunStatus, ExecutionError, isoformat, utcnow
+from agentflow.models import AgentRun, AgentRunStatus, ExecutionError, WorkflowDefinition, isoformat, utcnow
 from agentflow.observability import emit_agent_metrics, logger
 from agentflow.registry import REGISTRY, AgentRegistry
-from agentflow.services import retrieval
+from agentflow.services import gates, retrieval
 from agentflow.settings import get_settings
 from agentflow.store.executions import ExecutionRepository
 from agentflow.store.payloads import PayloadStore
@@ -29,16 +29,15 @@ from agentflow.store.workflows import WorkflowRepository
 
 # Retry-After hints up to this long are honoured inside the Lambda before its error goes back.
 MAX_RETRY_AFTER_WAIT_SECONDS = 20.0
+# Workflow versions a warm agent container keeps (a version is immutable once stored).
+DEFINITION_CACHE_SIZE = 32
 
 
-class AgentTask(BaseModel):
+class AgentTask(gates.NodeEvent):
     """What the state machine sends an agent Lambda."""
 
-    tenant_id: str
-    execution_id: str
-    workflow_id: str
-    workflow_version: int
-    node_id: str
+    # The children waiting at a start gate that this node may open once it completed.
+    release: list[str] = Field(default_factory=list)
 
 
 class AgentRunner:
@@ -55,19 +54,40 @@ class AgentRunner:
         self.runs = runs or AgentRunRepository()
         self.payloads = payloads or PayloadStore()
         self.registry = registry
+        self._definitions: dict[tuple[str, str, int], WorkflowDefinition] = {}
+
+    def _definition(self, task: AgentTask) -> WorkflowDefinition:
+        """The workflow version the execution runs; versions never change, so a warm container reads
+        each once (the next nodes of the execution skip a GetItem)."""
+        key = (task.tenant_id, task.workflow_id, task.workflow_version)
+        definition = self._definitions.get(key)
+        if definition is None:
+            definition = self.workflows.get_version(*key).workflow
+            if len(self._definitions) >= DEFINITION_CACHE_SIZE:
+                self._definitions.pop(next(iter(self._definitions)))
+            self._definitions[key] = definition
+        return definition
 
     def _input_for(self, task: AgentTask, parents: list[str]) -> Any:
         """Root: the execution input; one parent: its output; several: {parent id: output}."""
         if not parents:
             record = self.executions.get(task.tenant_id, task.execution_id)
             return self.payloads.get(record.input_inline, record.input_ref)
+        # One BatchGetItem for every parent, not a GetItem each.
+        runs = self.runs.get_many(task.tenant_id, task.execution_id, parents)
         outputs = {}
         for parent in parents:
-            run = self.runs.get(task.tenant_id, task.execution_id, parent)
+            run = runs.get(parent)
             if run is None or run.status != AgentRunStatus.COMPLETED:
                 raise AgentError(f"Parent agent '{parent}' has no completed result for this execution.")
             outputs[parent] = run.output
         return outputs[parents[0]] if len(parents) == 1 else outputs
+
+    @staticmethod
+    def _release(task: AgentTask, definition: WorkflowDefinition) -> None:
+        """Open the start gates of the children that were waiting for this node (and are ready)."""
+        parents = parents_of(definition)
+        gates.release(task.tenant_id, task.execution_id, {child: parents[child] for child in task.release})
 
     @staticmethod
     def _respect_retry_after(error: Exception, log: ExecutionLog) -> None:
@@ -85,11 +105,11 @@ class AgentRunner:
         existing = self.runs.get(task.tenant_id, task.execution_id, task.node_id)
         if existing is not None and existing.status == AgentRunStatus.COMPLETED:
             logger.info("Result already stored; not running again", extra={"node_id": task.node_id})
+            if task.release:
+                self._release(task, self._definition(task))
             return {"node_id": task.node_id, "status": "completed", "reused": True}
 
-        definition = self.workflows.get_version(
-            task.tenant_id, task.workflow_id, task.workflow_version
-        ).workflow
+        definition = self._definition(task)
         node = next((n for n in definition.agents if n.id == task.node_id), None)
         if node is None:
             raise AgentError(f"Workflow version {task.workflow_version} has no agent '{task.node_id}'.")
@@ -181,6 +201,7 @@ class AgentRunner:
             }
         )
         self.runs.save(task.tenant_id, task.execution_id, completed)
+        self._release(task, definition)
         log.info(f"Agent {node.id} completed in {duration} ms ({usage.tokens} tokens, ${usage.cost_usd:.4f})")
         log.flush()
         emit_agent_metrics(node.type, duration, usage.tokens, usage.cost_usd)

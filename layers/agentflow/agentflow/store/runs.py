@@ -15,8 +15,12 @@ from agentflow.models import AgentRun, AgentRunStatus
 from agentflow.store.dynamo import TableRepository, from_item, to_item
 from agentflow.store.payloads import PayloadStore
 
+# BatchGetItem reads at most 100 keys per call.
+BATCH_GET_LIMIT = 100
 
-def _run_key(tenant_id: str, execution_id: str) -> str:
+
+def run_key(tenant_id: str, execution_id: str) -> str:
+    """The partition of one execution's runs."""
     return f"{tenant_id}#{execution_id}"
 
 
@@ -28,7 +32,7 @@ class AgentRunRepository(TableRepository):
         self.payloads = payloads or PayloadStore()
 
     def _key(self, tenant_id: str, execution_id: str, node_id: str) -> dict[str, Any]:
-        return to_item({"run_key": _run_key(tenant_id, execution_id), "node_id": node_id})
+        return to_item({"run_key": run_key(tenant_id, execution_id), "node_id": node_id})
 
     def _run(self, item: dict[str, Any], with_output: bool = True) -> AgentRun:
         values = from_item(item)
@@ -63,13 +67,29 @@ class AgentRunRepository(TableRepository):
         ).get("Item")
         return self._run(item) if item else None
 
+    def get_many(self, tenant_id: str, execution_id: str, node_ids: Iterable[str]) -> dict[str, AgentRun]:
+        """The stored runs among ``node_ids``, by node id, read consistently in BatchGetItem calls."""
+        keys = [self._key(tenant_id, execution_id, node_id) for node_id in dict.fromkeys(node_ids)]
+        runs: dict[str, AgentRun] = {}
+        for start in range(0, len(keys), BATCH_GET_LIMIT):
+            pending: dict[str, Any] = {
+                self.table: {"Keys": keys[start : start + BATCH_GET_LIMIT], "ConsistentRead": True}
+            }
+            while pending:
+                response = self.db.batch_get_item(RequestItems=pending)
+                for item in response["Responses"].get(self.table, []):
+                    run = self._run(item)
+                    runs[run.agent_id] = run
+                pending = response.get("UnprocessedKeys") or {}
+        return runs
+
     def list(self, tenant_id: str, execution_id: str, with_output: bool = True) -> list[AgentRun]:
         """Every run of the execution, ordered by start (not started last)."""
         paginator = self.db.get_paginator("query")
         pages = paginator.paginate(
             TableName=self.table,
             KeyConditionExpression="run_key = :key",
-            ExpressionAttributeValues=to_item({":key": _run_key(tenant_id, execution_id)}),
+            ExpressionAttributeValues=to_item({":key": run_key(tenant_id, execution_id)}),
             ConsistentRead=True,
         )
         runs = [self._run(item, with_output) for page in pages for item in page.get("Items", [])]
@@ -81,7 +101,7 @@ class AgentRunRepository(TableRepository):
         A completed run's output goes inline, or to S3 when it outgrows a DynamoDB item.
         """
         values = run.model_dump(mode="json", exclude={"agent_id", "output", "error", "tokens", "progress"})
-        values |= {"run_key": _run_key(tenant_id, execution_id), "node_id": run.agent_id}
+        values |= {"run_key": run_key(tenant_id, execution_id), "node_id": run.agent_id}
         if run.error is not None:
             values["error"] = run.error.model_dump_json()
         if run.progress and run.status != AgentRunStatus.COMPLETED:
