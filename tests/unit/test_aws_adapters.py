@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +16,7 @@ from moto import mock_aws
 
 from agentflow.aws import client
 from agentflow.errors import AwsServiceError, InvalidInputError
+from agentflow.store import objects as objects_module
 from agentflow.store.events import EventRules, InvalidPatternError, put_event
 from agentflow.store.objects import ObjectStore, ObjectTooLargeError
 from agentflow.store.scheduler import Scheduler
@@ -71,11 +75,12 @@ def test_an_object_over_the_limit_is_refused_with_its_size(aws: None) -> None:
     assert objects.get("a.bin") == b"x" * 2048
 
 
-def test_many_objects_are_deleted_in_batches_s3_accepts(aws: None) -> None:
-    # Given 1,001 objects (one more than one DeleteObjects call takes)
+def test_many_objects_are_deleted_in_batches_s3_accepts(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given five objects, and DeleteObjects taking two keys a call (S3 takes 1,000)
+    monkeypatch.setattr(objects_module, "DELETE_BATCH", 2)
     boto3.client("s3", region_name=REGION).create_bucket(Bucket="docs")
     objects = ObjectStore("docs")
-    keys = [f"chunks/{n:06d}.json" for n in range(1001)]
+    keys = [f"chunks/{n:06d}.json" for n in range(5)]
     for key in keys:
         objects.put(key, b"[]")
     # When they are deleted by name, together with one that does not exist
@@ -119,3 +124,15 @@ def test_an_event_eventbridge_does_not_take_is_a_service_error(aws: None) -> Non
 def test_deleting_a_schedule_that_is_gone_is_fine(aws: None) -> None:
     boto3.client("scheduler", region_name=REGION).create_schedule_group(Name="agentflow")
     Scheduler().delete("no-such-schedule", "agentflow")
+
+
+def test_only_a_secret_read_loads_powertools_parameters() -> None:
+    # Given a fresh interpreter that imports what the API function imports
+    code = (
+        "import sys, agentflow.services.workflows, agentflow.services.documents, agentflow.services.webhooks;"
+        "print('aws_lambda_powertools.utilities.parameters' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    # Then Parameters (a cold-start cost) is not among them
+    assert shown.stdout.strip() == "False"
