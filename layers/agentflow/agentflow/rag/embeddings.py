@@ -157,7 +157,7 @@ def _minilm_tokenizers() -> tuple[Any, Any]:
     counting.no_padding()
     model_input = Tokenizer.from_file(_tokenizer_file())
     model_input.enable_truncation(max_length=MINILM_MAX_TOKENS)
-    model_input.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - the padding token's name
+    model_input.enable_padding(pad_id=0, pad_token="[PAD]")  # the padding token's name  # noqa: S106  # nosec B106
     return counting, model_input
 
 
