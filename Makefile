@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 LOCAL_STAMP := $(VENV)/.installed-local
 
-.PHONY: demo local test test-unit test-browser chromium lint bench bench-full sam-validate sam-build clean
+.PHONY: demo local test test-unit test-browser chromium lint security bench bench-full sam-validate sam-build clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,10 +41,11 @@ $(CHROMIUM):
 
 chromium: $(CHROMIUM)
 
-# The test command CI runs: the whole suite, then the template's lint and a container-free build.
+# The test command CI runs: the whole suite, the security scans, then the template's lint and a
+# container-free build.
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest -q
-	$(MAKE) --no-print-directory sam-validate sam-build
+	$(MAKE) --no-print-directory security sam-validate sam-build
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
@@ -56,6 +57,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# checkov on the template as SAM translates it to CloudFormation, bandit on layers/ and functions/
+# (offline; suppressions carry their reasons in template.yaml and next to # nosec).
+security: $(STAMP)
+	$(BIN)/python tools/security_scan.py
 
 # sam build without a container needs python3.11 on PATH; the venv provides it.
 SAM := SAM_CLI_TELEMETRY=0 PATH="$(abspath $(BIN)):$$PATH" $(BIN)/sam

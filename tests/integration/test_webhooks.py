@@ -118,3 +118,14 @@ def test_deleting_the_workflow_deletes_its_webhook(api: GatewayApi, gateway, hoo
     assert call(gateway, workflow_id, b"{}", secret)[0] == 401
     names = [item["Name"] for item in stack.client("secretsmanager").list_secrets()["SecretList"]]
     assert f"agentflow-webhooks/{workflow_id}" not in names
+
+
+def test_a_webhook_whose_secret_was_deleted_refuses_calls_as_unauthorized(gateway, hooked, stack) -> None:
+    # Given a webhook whose secret was removed from Secrets Manager behind AgentFlow's back
+    workflow_id, _, secret = hooked
+    stack.client("secretsmanager").delete_secret(
+        SecretId=f"agentflow-webhooks/{workflow_id}", ForceDeleteWithoutRecovery=True
+    )
+    # When a call signed with the old secret arrives, then it is refused as any bad signature is
+    status, body = call(gateway, workflow_id, b"{}", secret)
+    assert status == 401 and body["error"]["code"] == "unauthorized"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,3 +136,88 @@ def test_deploying_the_console_routes_api_paths_to_the_api_uncached() -> None:
     assert api_behaviour["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"
     assert {"POST", "PUT", "PATCH", "DELETE"} <= set(api_behaviour["AllowedMethods"])
     assert enabled.document["Outputs"]["ConsoleUrl"]["Condition"] == "ConsoleEnabled"
+
+
+# --- security (tools/security_scan.py runs checkov on the translated template in `make test`) ----
+
+
+def policy_statements(template: StackTemplate) -> list[tuple[str, dict[str, Any]]]:
+    """(resource, statement) for every inline IAM statement: roles, and SAM functions' Policies."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for logical_id, spec in template.resources.items():
+        properties = spec.get("Properties") or {}
+        if spec["Type"] == "AWS::IAM::Role":
+            for policy in properties.get("Policies", []):
+                found += [(logical_id, s) for s in policy["PolicyDocument"]["Statement"]]
+        elif spec["Type"] == "AWS::Serverless::Function":
+            for policy in properties.get("Policies", []):
+                found += [(logical_id, s) for s in policy.get("Statement", [])]
+    return found
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# X-Ray's trace APIs take no resource: AWS documents "*" as their only resource.
+UNSCOPED_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def test_no_policy_grants_a_wildcard_action_or_resource_aws_lets_us_scope(template: StackTemplate) -> None:
+    for logical_id, statement in policy_statements(template):
+        actions = as_list(statement["Action"])
+        assert not any(action == "*" or action.endswith(":*") for action in actions), (logical_id, actions)
+        if "*" in as_list(statement["Resource"]):
+            assert set(actions) <= UNSCOPED_ACTIONS, (logical_id, statement)
+
+
+def test_the_email_agent_may_send_only_as_the_stacks_sender(template: StackTemplate) -> None:
+    # Given the email agent's SES statement
+    (ses,) = [
+        statement
+        for logical_id, statement in policy_statements(template)
+        if logical_id == "EmailOutreachAgentFunction" and "ses:SendEmail" in as_list(statement["Action"])
+    ]
+    # Then it names the sender's identity (its address, or its verified domain), nothing else
+    identity = "arn:aws:ses:us-east-1:123456789012:identity/"
+    assert template.resolve(ses["Resource"]) == [f"{identity}agentflow@example.com", f"{identity}example.com"]
+
+
+def test_every_table_has_point_in_time_recovery(template: StackTemplate) -> None:
+    tables = template.of_type("AWS::DynamoDB::Table")
+    assert "ExecutionLogsTable" in tables
+    for logical_id, spec in tables.items():
+        assert spec["Properties"]["PointInTimeRecoverySpecification"] == {
+            "PointInTimeRecoveryEnabled": True
+        }, logical_id
+
+
+def test_the_api_writes_an_access_log_line_per_request(template: StackTemplate) -> None:
+    api = template.resources["AgentFlowApi"]
+    setting = api["Properties"]["AccessLogSetting"]
+    assert setting["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    line = json.loads(setting["Format"])
+    assert {"requestId", "method", "path", "status", "ms"} <= set(line)
+    # API Gateway logs only once the account's CloudWatch role is set, so the API waits for it
+    assert api["DependsOn"] == "ApiGatewayAccount"
+    assert template.resources["ApiGatewayAccount"]["Properties"]["CloudWatchRoleArn"] == {
+        "Fn::GetAtt": ["ApiGatewayLogsRole", "Arn"]
+    }
+
+
+def test_functions_invoked_asynchronously_keep_their_failed_events(template: StackTemplate) -> None:
+    # Schedules, event rules and S3 notifications invoke these; the rest are invoked synchronously.
+    for logical_id in ("TriggerFunction", "StatusFunction", "IngestUploadFunction"):
+        queue = template.resources[logical_id]["Properties"]["DeadLetterQueue"]
+        assert queue == {"Type": "SQS", "TargetArn": {"Fn::GetAtt": ["AsyncFailuresQueue", "Arn"]}}
+
+
+def test_every_checkov_suppression_gives_its_reason(template: StackTemplate) -> None:
+    skips = [
+        (logical_id, skip)
+        for logical_id, spec in template.resources.items()
+        for skip in ((spec.get("Metadata") or {}).get("checkov") or {}).get("skip", [])
+    ]
+    assert skips
+    for logical_id, skip in skips:
+        assert skip["id"].startswith("CKV_") and len(skip["comment"]) > 20, (logical_id, skip)

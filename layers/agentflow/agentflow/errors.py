@@ -67,3 +67,14 @@ class ConnectorError(AgentError):
     """A connector failed permanently (bad credentials, a 4xx the vendor will repeat)."""
 
     code = "connector_error"
+
+
+class AwsServiceError(AgentFlowError):
+    """An AWS service could not do what was asked (unreachable, throttled, refused).
+
+    The adapters in the data layer raise it in place of botocore's errors where a caller handles the
+    failure, so nothing above them imports botocore.
+    """
+
+    code = "service_unavailable"
+    status = 503

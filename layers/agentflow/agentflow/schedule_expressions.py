@@ -486,7 +486,8 @@ def next_fire(
             raise ValueError(f"next_fire for {expr.text!r} needs the anchor (creation or enable time)")
         _require_aware("anchor", anchor)
         return _next_rate(expr.period, anchor, after)
-    assert expr.at is not None
+    if expr.at is None:
+        raise ValueError(f"{expr.text!r} is neither a rate nor a time")
     try:
         fire = _wall_clock_to_utc(expr.at, zone)
     except OverflowError:  # within hours of year 1 or 9999: nothing representable fires

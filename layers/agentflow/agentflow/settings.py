@@ -48,7 +48,8 @@ class Settings(BaseModel):
     start_published_version: bool = Field(True, alias="START_PUBLISHED_VERSION")
     agent_type: str = Field("", alias="AGENT_TYPE")
     connector_mode: Literal["live", "sandbox"] = Field("live", alias="CONNECTOR_MODE")
-    sandbox_dir: str = Field("/tmp/agentflow-sandbox", alias="SANDBOX_DIR")  # noqa: S108
+    # /tmp: Lambda's only writable directory.
+    sandbox_dir: str = Field("/tmp/agentflow-sandbox", alias="SANDBOX_DIR")  # noqa: S108  # nosec B108
     sandbox_latency_ms: int = Field(0, alias="SANDBOX_LATENCY_MS")
     # Lets live connectors reach http:// and loopback URLs. Only tests set it; no stack ever does.
     connector_allow_loopback: bool = Field(False, alias="AGENTFLOW_CONNECTOR_ALLOW_LOOPBACK")

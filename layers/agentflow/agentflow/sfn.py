@@ -1,13 +1,20 @@
-"""Step Functions: deploy compiled workflows and run, describe and stop their executions."""
+"""Step Functions: deploy compiled workflows and run, describe and stop their executions.
+
+The data layer's adapter for Step Functions: the one module that calls it, through the typed client.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentflow.aws import client
 from agentflow.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,7 @@ class StateMachines:
         return get_settings()
 
     @property
-    def sfn(self) -> Any:
+    def sfn(self) -> SFNClient:
         return client("stepfunctions")
 
     def name_for(self, workflow_id: str) -> str:
@@ -63,7 +70,17 @@ class StateMachines:
         return Deployment(state_machine_arn, response.get("stateMachineVersionArn"))
 
     def delete(self, state_machine_arn: str) -> None:
-        self.sfn.delete_state_machine(stateMachineArn=state_machine_arn)
+        """Delete the state machine (one already gone is fine)."""
+        with contextlib.suppress(self.sfn.exceptions.StateMachineDoesNotExist):
+            self.sfn.delete_state_machine(stateMachineArn=state_machine_arn)
+
+    def start_once(self, state_machine_arn: str, name: str, payload: dict[str, Any]) -> bool:
+        """Start an execution called ``name``; False when one of that name already ran or runs."""
+        try:
+            self.sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload))
+        except self.sfn.exceptions.ExecutionAlreadyExists:
+            return False
+        return True
 
     def start(self, deployment: Deployment, execution_id: str, payload: dict[str, Any]) -> str:
         """Start an execution named after ``execution_id`` (names are unique: a repeat starts nothing)."""

@@ -20,6 +20,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 from pytest_httpserver import HTTPServer
 
+from agentflow.aws import client as aws_client
 from agentflow.connectors.base import OpportunityQuery, OutgoingEmail
 from agentflow.connectors.factory import ConnectorFactory
 from agentflow.connectors.outlook import GraphMailClient
@@ -157,6 +158,20 @@ def test_read_secret_returns_the_json_object_and_caches_it() -> None:
     assert first == second == {"instance_url": "https://a.example.com"}
     clear_secret_cache()
     assert read_secret("prod/sf", REGION) == {"instance_url": "https://b.example.com"}
+
+
+def test_a_throttled_secrets_manager_is_transient_and_nothing_is_cached() -> None:
+    # Given Secrets Manager throttling the first read of a JSON secret
+    boto3.client("secretsmanager", region_name=REGION).create_secret(Name="prod/t", SecretString='{"a": 1}')
+    with Stubber(aws_client("secretsmanager", REGION)) as stubbed:
+        stubbed.add_client_error(
+            "get_secret_value", service_error_code="ThrottlingException", http_status_code=400
+        )
+        # When it is read, then the run may retry
+        with pytest.raises(TransientAgentError, match="could not read secret 'prod/t' now"):
+            read_secret("prod/t", REGION)
+    # And the next read reaches Secrets Manager again
+    assert read_secret("prod/t", REGION) == {"a": 1}
 
 
 def test_a_missing_secret_is_a_connector_error_naming_it() -> None:

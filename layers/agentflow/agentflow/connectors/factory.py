@@ -18,7 +18,7 @@ from agentflow.errors import ConnectorError
 from agentflow.settings import Settings
 
 CRM_CONNECTORS = ("salesforce", "hubspot")
-SECRET_PREFIX = "agentflow/"  # noqa: S105 - a name prefix, not a secret
+SECRET_PREFIX = "agentflow/"  # a name prefix, not a secret  # noqa: S105  # nosec B105
 MAIL_CONNECTORS = ("outlook", "ses")
 
 

@@ -239,7 +239,7 @@ class VettedNetworkBackend(httpcore.NetworkBackend):
                 continue
             _check_peer(stream, host, address)
             return stream
-        assert failure is not None  # vetted_addresses never returns an empty list
+        assert failure is not None  # vetted_addresses never returns an empty list  # nosec B101
         raise failure
 
     def sleep(self, seconds: float) -> None:

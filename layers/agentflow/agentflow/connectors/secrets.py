@@ -1,30 +1,45 @@
-"""Connector credentials from AWS Secrets Manager.
+"""Connector credentials from AWS Secrets Manager, through Powertools Parameters.
 
 Connector configs carry only a secret's name; the JSON it holds is read here, at run time, and kept
-in memory for a few minutes so a warm Lambda container does not call Secrets Manager once per agent
-run, while a rotated secret is still picked up soon. Values are never logged nor put in messages.
+in memory for a few minutes (Powertools' ``max_age``) so a warm Lambda container does not call
+Secrets Manager once per agent run, while a rotated secret is still picked up soon. Values are never
+logged nor put in messages.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-import time
 from typing import Any
 
-import boto3
-from botocore.config import Config
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import BotoCoreError, ClientError
 
+from agentflow.aws import client
 from agentflow.errors import ConnectorError, TransientAgentError
 
-CACHE_TTL_SECONDS = 300.0
+CACHE_TTL_SECONDS = 300
 
 _TRANSIENT_CODES = frozenset(
     {"InternalServiceError", "InternalFailure", "ServiceUnavailable", "ThrottlingException", "Throttling"}
 )
-_cache: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+_providers: dict[str, SecretsProvider] = {}
 _lock = threading.Lock()
+
+
+def _provider(region: str) -> SecretsProvider:
+    """The Region's provider, on the container's shared client.
+
+    A provider is rebuilt (its cache with it) when the shared client was, so values cached from one
+    endpoint are never served after the endpoint changed (the local stack restarting, tests).
+    """
+    shared = client("secretsmanager", region)
+    with _lock:
+        provider = _providers.get(region)
+        if provider is None or provider.client is not shared:
+            provider = _providers[region] = SecretsProvider(boto3_client=shared)
+        return provider
 
 
 def read_secret(name: str, region: str) -> dict[str, Any]:
@@ -33,47 +48,12 @@ def read_secret(name: str, region: str) -> dict[str, Any]:
     A missing, unreadable or non-JSON secret raises :class:`ConnectorError` naming the secret;
     Secrets Manager throttling or outages raise :class:`TransientAgentError`.
     """
-    key = (region, name)
-    now = time.monotonic()
-    with _lock:
-        cached = _cache.get(key)
-        if cached is not None and cached[0] > now:
-            return dict(cached[1])
-    value = _fetch(name, region)
-    with _lock:
-        _cache[key] = (now + CACHE_TTL_SECONDS, value)
-    return dict(value)
-
-
-def clear_secret_cache() -> None:
-    """Forget every cached secret (after a rotation, and between tests)."""
-    with _lock:
-        _cache.clear()
-
-
-def _fetch(name: str, region: str) -> dict[str, Any]:
-    client = boto3.client(
-        "secretsmanager", region_name=region, config=Config(retries={"mode": "standard", "max_attempts": 3})
-    )
     try:
-        response = client.get_secret_value(SecretId=name)
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if code in _TRANSIENT_CODES or status >= 500:
-            raise TransientAgentError(f"Secrets Manager could not read secret '{name}' now ({code})") from exc
-        if code == "ResourceNotFoundException":
-            raise ConnectorError(f"secret '{name}' does not exist in Secrets Manager ({region})") from exc
-        if code == "AccessDeniedException":
-            raise ConnectorError(f"this function is not allowed to read secret '{name}'") from exc
-        raise ConnectorError(f"secret '{name}' could not be read ({code})") from exc
-    except BotoCoreError as exc:
-        raise TransientAgentError(
-            f"Secrets Manager could not be reached to read secret '{name}' ({type(exc).__name__})"
-        ) from exc
-
-    text = response.get("SecretString")
-    if text is None:
+        text = _provider(region).get(name, max_age=CACHE_TTL_SECONDS)
+    except GetParameterError as error:
+        # Powertools wraps the SDK's error; the original is the context it was raised in.
+        raise _mapped(name, region, error.__context__) from error
+    if not isinstance(text, str):
         raise ConnectorError(f"secret '{name}' holds binary data; connectors need a JSON SecretString")
     try:
         value = json.loads(text)
@@ -82,4 +62,28 @@ def _fetch(name: str, region: str) -> dict[str, Any]:
         raise ConnectorError(f"secret '{name}' is not valid JSON") from None
     if not isinstance(value, dict):
         raise ConnectorError(f"secret '{name}' must hold a JSON object")
-    return value
+    return dict(value)
+
+
+def clear_secret_cache() -> None:
+    """Forget every cached secret (after a rotation, and between tests)."""
+    with _lock:
+        _providers.clear()
+
+
+def _mapped(name: str, region: str, error: BaseException | None) -> ConnectorError | TransientAgentError:
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code in _TRANSIENT_CODES or status >= 500:
+            return TransientAgentError(f"Secrets Manager could not read secret '{name}' now ({code})")
+        if code == "ResourceNotFoundException":
+            return ConnectorError(f"secret '{name}' does not exist in Secrets Manager ({region})")
+        if code == "AccessDeniedException":
+            return ConnectorError(f"this function is not allowed to read secret '{name}'")
+        return ConnectorError(f"secret '{name}' could not be read ({code})")
+    if isinstance(error, BotoCoreError):
+        return TransientAgentError(
+            f"Secrets Manager could not be reached to read secret '{name}' ({type(error).__name__})"
+        )
+    return ConnectorError(f"secret '{name}' could not be read ({type(error).__name__})")

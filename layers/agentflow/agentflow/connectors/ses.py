@@ -1,4 +1,4 @@
-"""Amazon SES (v1 ``SendEmail``) as a mail connector, through boto3.
+"""Amazon SES (v1 ``SendEmail``) as a mail connector, through the typed boto3 client.
 
 There is no separate sandbox: locally boto3 talks to moto, which keeps sent messages and, like SES,
 rejects senders that are not verified identities.
@@ -7,14 +7,17 @@ rejects senders that are not verified identities.
 from __future__ import annotations
 
 from email.utils import formataddr
-from typing import Any
+from typing import TYPE_CHECKING
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
 
+from agentflow.aws import client as aws_client
 from agentflow.connectors.base import OutgoingEmail, SentEmail
 from agentflow.errors import ConnectorError, TransientAgentError
+
+if TYPE_CHECKING:
+    from mypy_boto3_ses import SESClient
 
 _THROTTLING_CODES = frozenset(
     {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestThrottled"}
@@ -27,6 +30,8 @@ _PERMANENT_MESSAGES = {
     "ConfigurationSetSendingPausedException": "sending is paused for the SES configuration set",
     "ConfigurationSetDoesNotExist": "the SES configuration set does not exist",
 }
+# boto3's own retries stay few: the state machine retries TransientAgentError with backoff.
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=10, read_timeout=30)
 
 
 class SesMailClient:
@@ -34,15 +39,8 @@ class SesMailClient:
 
     name = "ses"
 
-    def __init__(self, *, region: str, client: Any | None = None) -> None:
-        # boto3's own retries stay few: the state machine retries TransientAgentError with backoff.
-        self._client = client or boto3.client(
-            "ses",
-            region_name=region,
-            config=Config(
-                retries={"mode": "standard", "max_attempts": 2}, connect_timeout=10, read_timeout=30
-            ),
-        )
+    def __init__(self, *, region: str, client: SESClient | None = None) -> None:
+        self._client = client or aws_client("ses", region, _CONFIG)
 
     def send(self, email: OutgoingEmail) -> SentEmail:
         """Send ``email`` and return SES's message id."""

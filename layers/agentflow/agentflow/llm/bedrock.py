@@ -7,7 +7,7 @@ created on first use and shared by the container (boto3 clients are thread-safe)
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -16,6 +16,10 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from agentflow.errors import AgentError
 from agentflow.llm.base import Completion, Message, check_request, llm_error
+
+if TYPE_CHECKING:
+    from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
+    from mypy_boto3_bedrock_runtime.type_defs import ConverseResponseTypeDef
 
 # Throttling and 5xx answers from Bedrock, and a model still loading: the next attempt may succeed.
 TRANSIENT_CODES = frozenset(
@@ -43,21 +47,27 @@ _HINTS = {
 
 
 @lru_cache(maxsize=8)
-def shared_client(region: str, read_timeout: int) -> Any:
+def shared_client(region: str, read_timeout: int) -> BedrockRuntimeClient:
     """The container's bedrock-runtime client for a Region (AWS_ENDPOINT_URL is honoured)."""
     # Few in-client retries: the state machine retries TransientAgentError with backoff, and a
     # long in-Lambda retry loop would only burn the task's timeout.
     config = Config(
         retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=read_timeout
     )
-    session: Any = boto3.session.Session()
-    return session.client("bedrock-runtime", region_name=region, config=config)
+    return boto3.session.Session().client("bedrock-runtime", region_name=region, config=config)
 
 
 class BedrockProvider:
     """Text generation with a Bedrock model or inference profile."""
 
-    def __init__(self, model_id: str, *, region: str, read_timeout: int = 300, client: Any = None) -> None:
+    def __init__(
+        self,
+        model_id: str,
+        *,
+        region: str,
+        read_timeout: int = 300,
+        client: BedrockRuntimeClient | None = None,
+    ) -> None:
         self._model_id = model_id
         self._region = region
         self._read_timeout = read_timeout
@@ -68,7 +78,7 @@ class BedrockProvider:
         return self._model_id
 
     @property
-    def client(self) -> Any:
+    def client(self) -> BedrockRuntimeClient:
         """The bedrock-runtime client: the one given, or the container's shared one."""
         if self._given_client is not None:
             return self._given_client
@@ -114,7 +124,7 @@ class BedrockProvider:
         hint = f"(Region {self._region}) {_HINTS.get(code, '')}".rstrip()
         return llm_error(self._model_id, code, detail, transient=transient, hint=hint)
 
-    def _completion(self, response: dict[str, Any]) -> Completion:
+    def _completion(self, response: ConverseResponseTypeDef) -> Completion:
         usage = response.get("usage") or {}
         if "inputTokens" not in usage or "outputTokens" not in usage:
             raise AgentError(f"Bedrock answered for model '{self._model_id}' without token usage.")

@@ -293,7 +293,7 @@ def _paragraph(brief: _Brief, rng: random.Random) -> str:
 def write(system: str | None, messages: list[Message], prompt: str) -> str:
     """The offline model's answer: the prompt's facts in the shape its instruction asks for."""
     brief = _brief(system, messages)
-    rng = random.Random(int.from_bytes(hashlib.sha256(prompt.encode()).digest()[:8], "big"))  # noqa: S311
+    rng = random.Random(int.from_bytes(hashlib.sha256(prompt.encode()).digest()[:8], "big"))  # noqa: S311  # nosec B311
     # The user's instruction decides the shape; the system prompt only when the instruction does not.
     asked = " ".join([brief.instruction, *brief.controls.values()]).lower()
     steering = f"{asked} {(system or '').lower()}"

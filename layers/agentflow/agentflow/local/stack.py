@@ -116,9 +116,10 @@ class LocalStack:
         shutil.rmtree(self.data_dir / "chroma", ignore_errors=True)
         self._set_env(
             {
+                # moto's placeholder credentials: the local stack never reaches AWS.
                 "AWS_ACCESS_KEY_ID": "testing",
-                "AWS_SECRET_ACCESS_KEY": "testing",
-                "AWS_SESSION_TOKEN": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",  # nosec B105
+                "AWS_SESSION_TOKEN": "testing",  # nosec B105
                 "AWS_DEFAULT_REGION": REGION,
                 "AWS_REGION": REGION,
                 "POWERTOOLS_TRACE_DISABLED": "true",
@@ -172,7 +173,7 @@ class LocalStack:
             headers={"Content-Type": "application/json"},
             method="POST",
         )
-        urllib.request.urlopen(request, timeout=10).close()  # noqa: S310
+        urllib.request.urlopen(request, timeout=10).close()  # the loopback moto server  # noqa: S310  # nosec B310
 
     def _configure_moto_server(self) -> None:
         # moto keeps its state in the process: start from nothing, then let Step Functions execute.

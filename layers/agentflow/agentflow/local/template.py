@@ -67,7 +67,7 @@ class StackTemplate:
     def load(
         cls, path: Path, stack_name: str, region: str, overrides: dict[str, str] | None = None
     ) -> StackTemplate:
-        document = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        document = yaml.load(path.read_text(), Loader=_CfnLoader)  # a SafeLoader subclass  # noqa: S506  # nosec B506
         parameters = {
             name: str(spec.get("Default", "")) for name, spec in (document.get("Parameters") or {}).items()
         }
@@ -157,7 +157,7 @@ class StackTemplate:
         return self.physical_name(logical_id)
 
     def resolve(self, value: Any) -> Any:
-        """Resolve Ref, Fn::GetAtt, Fn::Sub and Fn::Join (what the template uses) to strings."""
+        """Resolve Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Split and Fn::Select (what the template uses)."""
         if isinstance(value, list):
             return [self.resolve(item) for item in value]
         if not isinstance(value, dict):
@@ -171,6 +171,12 @@ class StackTemplate:
             if key == "Fn::Join":
                 separator, items = argument
                 return separator.join(str(item) for item in self.resolve(items))
+            if key == "Fn::Split":
+                separator, text = argument
+                return str(self.resolve(text)).split(separator)
+            if key == "Fn::Select":
+                index, items = argument
+                return self.resolve(items)[int(index)]
             if key == "Fn::Sub":
                 text, variables = (argument, {}) if isinstance(argument, str) else argument
                 return self._substitute(text, self.resolve(variables))

@@ -14,10 +14,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agentflow.errors import AgentError, ConnectorError
 from agentflow.rag.chunking import TokenCounter
+
+if TYPE_CHECKING:
+    from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
 
 MINILM_MODEL_ID = "minilm-l6-v2-int8"
 TITAN_V2_MODEL_ID = "amazon.titan-embed-text-v2:0"
@@ -154,7 +157,7 @@ def _minilm_tokenizers() -> tuple[Any, Any]:
     counting.no_padding()
     model_input = Tokenizer.from_file(_tokenizer_file())
     model_input.enable_truncation(max_length=MINILM_MAX_TOKENS)
-    model_input.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - the padding token's name
+    model_input.enable_padding(pad_id=0, pad_token="[PAD]")  # the padding token's name  # noqa: S106  # nosec B106
     return counting, model_input
 
 
@@ -263,7 +266,7 @@ class BedrockTitanEmbeddings:
         model_id: str = TITAN_V2_MODEL_ID,
         dimensions: int = 1024,
         region: str = "us-east-1",
-        client: Any = None,
+        client: BedrockRuntimeClient | None = None,
         *,
         parallel_calls: int = TITAN_PARALLEL_CALLS,
     ) -> None:
@@ -277,7 +280,7 @@ class BedrockTitanEmbeddings:
         self._given_client = client
 
     @property
-    def client(self) -> Any:
+    def client(self) -> BedrockRuntimeClient:
         """The bedrock-runtime client: the one given, or the container's shared one."""
         if self._given_client is not None:
             return self._given_client

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import math
 from datetime import timedelta
 from typing import Any
 
-from agentflow.aws import client
 from agentflow.errors import AgentFlowError, InvalidInputError, NotFoundError, PayloadTooLargeError
 from agentflow.ids import new_document_id
 from agentflow.models import (
@@ -32,7 +30,9 @@ from agentflow.models import (
 from agentflow.observability import logger
 from agentflow.services import retrieval
 from agentflow.settings import get_settings
+from agentflow.sfn import StateMachines
 from agentflow.store.documents import DocumentRecord, DocumentRepository, parse_object_key
+from agentflow.store.objects import ObjectStore
 from agentflow.store.workflows import WorkflowRepository
 
 MAX_DIRECT_BYTES = 4 * 1024 * 1024
@@ -62,8 +62,8 @@ class DocumentService:
         self.workflows = workflows or WorkflowRepository(self.repository.table)
 
     @property
-    def s3(self) -> Any:
-        return client("s3")
+    def objects(self) -> ObjectStore:
+        return documents_bucket()
 
     def _check_workflow(self, tenant_id: str, workflow_id: str | None) -> None:
         retrieval.require_configured()
@@ -113,12 +113,7 @@ class DocumentService:
         )
         self.repository.create(record)
         try:
-            self.s3.put_object(
-                Bucket=get_settings().documents_bucket,
-                Key=record.object_key,
-                Body=data,
-                ContentType=content_type,
-            )
+            self.objects.put(record.object_key, data, content_type)
         except Exception:
             self.repository.delete(tenant_id, record.id)  # nothing half-written
             raise
@@ -141,15 +136,7 @@ class DocumentService:
             status=DocumentStatus.AWAITING_UPLOAD,
         )
         self.repository.create(record)
-        url = _presign_client().generate_presigned_url(
-            "put_object",
-            Params={
-                "Bucket": get_settings().documents_bucket,
-                "Key": record.object_key,
-                "ContentType": UPLOAD_CONTENT_TYPE,
-            },
-            ExpiresIn=UPLOAD_URL_SECONDS,
-        )
+        url = self.objects.upload_url(record.object_key, UPLOAD_CONTENT_TYPE, UPLOAD_URL_SECONDS)
         return UploadTicket(
             document_id=record.id,
             upload_url=url,
@@ -172,8 +159,7 @@ class DocumentService:
         """Remove the document's vectors, its file and then its record (a retry finishes the job)."""
         record = self.repository.get(tenant_id, document_id)
         remove_indexed(record)
-        settings = get_settings()
-        self.s3.delete_object(Bucket=settings.documents_bucket, Key=record.object_key)
+        self.objects.delete(record.object_key)
         remove_parked_chunks(record)
         self.repository.delete(tenant_id, document_id)
 
@@ -211,7 +197,7 @@ class DocumentService:
                 error=f"The uploaded file is {size:,} bytes, not the {record.size_bytes:,} bytes declared.",
                 updated_at=isoformat(utcnow()),
             )
-            self.s3.delete_object(Bucket=get_settings().documents_bucket, Key=record.object_key)
+            self.objects.delete(record.object_key)
             return False
         started = self.repository.update(
             tenant_id,
@@ -223,23 +209,16 @@ class DocumentService:
         )
         if not started:
             return False
-        sfn = client("stepfunctions")
-        try:
-            sfn.start_execution(
-                stateMachineArn=get_settings().ingestion_state_machine_arn,
-                name=document_id,
-                input=json.dumps({"tenant_id": tenant_id, "document_id": document_id}),
-            )
-        except sfn.exceptions.ExecutionAlreadyExists:
-            return False
-        return True
+        return StateMachines().start_once(
+            get_settings().ingestion_state_machine_arn,
+            document_id,
+            {"tenant_id": tenant_id, "document_id": document_id},
+        )
 
 
-def _presign_client() -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client("s3", region_name=get_settings().region, config=Config(signature_version="s3v4"))
+def documents_bucket() -> ObjectStore:
+    """The documents bucket (uploads, and the chunk batches ingestion parks between its steps)."""
+    return ObjectStore(get_settings().documents_bucket)
 
 
 def chunks_key(record: DocumentRecord, batch: int) -> str:
@@ -258,12 +237,9 @@ def remove_parked_chunks(record: DocumentRecord) -> None:
     before the count was stored leaves behind, the bucket's lifecycle rule expires.
     """
     size = get_settings().embed_batch_chunks
-    keys = [{"Key": chunks_key(record, batch)} for batch in range(math.ceil((record.chunks or 0) / size))]
-    for start in range(0, len(keys), 1000):  # DeleteObjects takes up to 1,000 keys
-        client("s3").delete_objects(
-            Bucket=get_settings().documents_bucket,
-            Delete={"Objects": keys[start : start + 1000], "Quiet": True},
-        )
+    documents_bucket().delete_many(
+        [chunks_key(record, batch) for batch in range(math.ceil((record.chunks or 0) / size))]
+    )
 
 
 def remove_indexed(record: DocumentRecord) -> None:

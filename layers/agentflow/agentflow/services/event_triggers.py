@@ -9,17 +9,16 @@ document is ready or failed, so a workflow can start when new knowledge arrives.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from typing import Any
 
-from agentflow.aws import client
 from agentflow.clock import isoformat, utcnow
 from agentflow.errors import InvalidInputError
 from agentflow.ids import new_event_trigger_id
 from agentflow.models import EventTrigger, EventTriggerCreate
 from agentflow.settings import get_settings
 from agentflow.store.event_triggers import EventTriggerRecord, EventTriggerRepository
+from agentflow.store.events import EventRules, InvalidPatternError, put_event
 from agentflow.store.workflows import WorkflowRepository
 
 EVENT_SOURCE = "agentflow"
@@ -46,10 +45,11 @@ def to_event_trigger(record: EventTriggerRecord) -> EventTrigger:
 
 
 def publish(detail_type: str, detail: dict[str, Any]) -> None:
-    """Put one AgentFlow event on the default bus (what event triggers listen to)."""
-    client("events").put_events(
-        Entries=[{"Source": EVENT_SOURCE, "DetailType": detail_type, "Detail": json.dumps(detail)}]
-    )
+    """Put one AgentFlow event on the default bus (what event triggers listen to).
+
+    A failure raises :class:`~agentflow.errors.AwsServiceError`.
+    """
+    put_event(EVENT_SOURCE, detail_type, detail)
 
 
 def publish_execution_status(tenant_id: str, execution_id: str, workflow_id: str, status: str) -> None:
@@ -71,8 +71,8 @@ class EventTriggerService:
         self.triggers = triggers or EventTriggerRepository()
 
     @property
-    def events(self) -> Any:
-        return client("events")
+    def rules(self) -> EventRules:
+        return EventRules()
 
     def create(self, tenant_id: str, workflow_id: str, request: EventTriggerCreate) -> EventTrigger:
         self.workflows.get(tenant_id, workflow_id)
@@ -86,15 +86,6 @@ class EventTriggerService:
             created_at=isoformat(utcnow()),
             rule_name=f"{get_settings().state_machine_prefix}-{trigger_id}"[:64],
         )
-        try:
-            self.events.put_rule(
-                Name=record.rule_name,
-                EventPattern=json.dumps(record.event_pattern),
-                State="ENABLED" if record.enabled else "DISABLED",
-                Description=f"Starts AgentFlow workflow {workflow_id}",
-            )
-        except self.events.exceptions.InvalidEventPatternException as error:
-            raise InvalidInputError(f"event_pattern is not a valid EventBridge pattern: {error}") from None
         target_input = json.dumps(
             {
                 "tenant_id": tenant_id,
@@ -103,16 +94,17 @@ class EventTriggerService:
                 "event": "EVENT",
             }
         ).replace('"EVENT"', "<aws.events.event.json>")
-        self.events.put_targets(
-            Rule=record.rule_name,
-            Targets=[
-                {
-                    "Id": "trigger",
-                    "Arn": get_settings().trigger_function_arn,
-                    "InputTransformer": {"InputPathsMap": {}, "InputTemplate": target_input},
-                }
-            ],
-        )
+        try:
+            self.rules.put(
+                record.rule_name,
+                record.event_pattern,
+                enabled=record.enabled,
+                description=f"Starts AgentFlow workflow {workflow_id}",
+                target_arn=get_settings().trigger_function_arn,
+                input_template=target_input,
+            )
+        except InvalidPatternError as error:
+            raise InvalidInputError(f"event_pattern is not a valid EventBridge pattern: {error}") from None
         self.triggers.put(record)
         return to_event_trigger(record)
 
@@ -121,9 +113,7 @@ class EventTriggerService:
         return [to_event_trigger(record) for record in self.triggers.list(tenant_id, workflow_id)]
 
     def _remove(self, record: EventTriggerRecord) -> None:
-        with contextlib.suppress(self.events.exceptions.ResourceNotFoundException):
-            self.events.remove_targets(Rule=record.rule_name, Ids=["trigger"])
-            self.events.delete_rule(Name=record.rule_name)
+        self.rules.delete(record.rule_name)
 
     def delete(self, tenant_id: str, workflow_id: str, trigger_id: str) -> None:
         self.workflows.get(tenant_id, workflow_id)

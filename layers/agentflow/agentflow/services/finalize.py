@@ -7,8 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from agentflow.errors import AwsServiceError
 from agentflow.execution_log import ExecutionLog
 from agentflow.models import (
     AgentMetrics,
@@ -118,7 +117,7 @@ class Finalizer:
         """Tell event triggers the execution ended. A lost announcement must not undo the ending."""
         try:
             publish_execution_status(record.tenant_id, record.id, record.workflow_id, status.value)
-        except (BotoCoreError, ClientError):
+        except AwsServiceError:
             logger.exception(
                 "Could not publish the execution's status change", extra={"execution_id": record.id}
             )

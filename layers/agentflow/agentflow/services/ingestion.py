@@ -14,7 +14,6 @@ import json
 import math
 from typing import Any
 
-from agentflow.aws import client
 from agentflow.errors import NotFoundError
 from agentflow.models import DocumentStatus, isoformat, utcnow
 from agentflow.observability import logger
@@ -24,6 +23,7 @@ from agentflow.services.documents import (
     MAX_UPLOAD_BYTES,
     DocumentRejectedError,
     chunks_key,
+    documents_bucket,
     remove_indexed,
     remove_parked_chunks,
 )
@@ -31,6 +31,7 @@ from agentflow.services.event_triggers import DOCUMENT_STATUS_CHANGE, publish
 from agentflow.services.finalize import error_from_state
 from agentflow.settings import get_settings
 from agentflow.store.documents import DocumentRecord, DocumentRepository
+from agentflow.store.objects import ObjectStore, ObjectTooLargeError
 
 GENERIC_FAILURE = "The document could not be indexed because of an internal error; upload it again."
 UNAVAILABLE_FAILURE = (
@@ -43,8 +44,8 @@ class IngestionService:
         self.repository = repository or DocumentRepository()
 
     @property
-    def s3(self) -> Any:
-        return client("s3")
+    def objects(self) -> ObjectStore:
+        return documents_bucket()
 
     def _record(self, tenant_id: str, document_id: str) -> DocumentRecord | None:
         try:
@@ -61,14 +62,12 @@ class IngestionService:
         if record is None:
             return {"batches": [], "chunks": 0}
         settings = get_settings()
-        stored = self.s3.get_object(Bucket=settings.documents_bucket, Key=record.object_key)
-        if int(stored["ContentLength"]) > MAX_UPLOAD_BYTES:  # checked before the body is read
-            stored["Body"].close()
+        try:
+            data = self.objects.get(record.object_key, max_bytes=MAX_UPLOAD_BYTES)
+        except ObjectTooLargeError as error:
             raise DocumentRejectedError(
-                f"The file is {int(stored['ContentLength']):,} bytes; "
-                f"documents may be up to {MAX_UPLOAD_BYTES:,} bytes."
-            )
-        data = stored["Body"].read()
+                f"The file is {error.size:,} bytes; documents may be up to {MAX_UPLOAD_BYTES:,} bytes."
+            ) from None
         content_type = sniff_content_type(data, record.filename)
         if content_type is None:
             raise DocumentRejectedError(
@@ -93,11 +92,7 @@ class IngestionService:
                 {"index": c.index, "page": c.page, "text": c.text, "token_count": c.token_count}
                 for c in chunks[batch * size : (batch + 1) * size]
             ]
-            self.s3.put_object(
-                Bucket=settings.documents_bucket,
-                Key=chunks_key(record, batch),
-                Body=json.dumps(body).encode(),
-            )
+            self.objects.put(chunks_key(record, batch), json.dumps(body).encode())
         self.repository.update(
             tenant_id,
             document_id,
@@ -125,8 +120,7 @@ class IngestionService:
         record = self._record(tenant_id, document_id)
         if record is None:
             return {"batch": batch, "chunks": 0}
-        stored = self.s3.get_object(Bucket=get_settings().documents_bucket, Key=chunks_key(record, batch))
-        chunks = [Chunk(**item) for item in json.loads(stored["Body"].read())]
+        chunks = [Chunk(**item) for item in json.loads(self.objects.get(chunks_key(record, batch)))]
         provider = retrieval.embedding_provider()
         vectors = provider.embed([chunk.text for chunk in chunks])
         retrieval.vector_store().upsert(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from agentflow.connectors.secrets import read_secret
 from agentflow.errors import AgentFlowError
 from agentflow.models import SearchResult
 from agentflow.settings import Settings, get_settings
@@ -76,6 +75,9 @@ def vector_store(settings: Settings | None = None) -> VectorStore:
             if settings.chroma_url:
                 token = None
                 if settings.chroma_token_secret:
+                    # Imported here: Powertools Parameters is for the deployed vector store only.
+                    from agentflow.connectors.secrets import read_secret
+
                     token = str(read_secret(settings.chroma_token_secret, settings.region)["token"])
                 store = VectorStore.http(settings.chroma_url, token=token)
             elif settings.chroma_path:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from datetime import datetime
-from typing import Any
 
-from agentflow.aws import client
 from agentflow.clock import isoformat, utcnow
 from agentflow.errors import InvalidInputError
 from agentflow.ids import new_schedule_id
@@ -20,6 +17,7 @@ from agentflow.schedule_expressions import (
     validate_new,
 )
 from agentflow.settings import get_settings
+from agentflow.store.scheduler import ScheduledTarget, Scheduler, SchedulerSchedule
 from agentflow.store.schedules import ScheduleRecord, ScheduleRepository
 from agentflow.store.workflows import WorkflowRepository
 
@@ -70,10 +68,10 @@ class ScheduleService:
         self.schedules = schedules or ScheduleRepository()
 
     @property
-    def scheduler(self) -> Any:
-        return client("scheduler")
+    def scheduler(self) -> Scheduler:
+        return Scheduler()
 
-    def _target(self, record: ScheduleRecord) -> dict[str, Any]:
+    def _target(self, record: ScheduleRecord) -> ScheduledTarget:
         settings = get_settings()
         payload = {
             "tenant_id": record.tenant_id,
@@ -81,28 +79,21 @@ class ScheduleService:
             "schedule_id": record.id,
             "scheduled_time": SCHEDULED_TIME,
         }
-        return {
-            "Arn": settings.trigger_function_arn,
-            "RoleArn": settings.scheduler_role_arn,
-            "Input": json.dumps(payload),
-            "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 3600},
-        }
+        return ScheduledTarget(
+            arn=settings.trigger_function_arn, role_arn=settings.scheduler_role_arn, input=json.dumps(payload)
+        )
 
     def _deploy(self, record: ScheduleRecord, create: bool) -> None:
-        arguments = {
-            "Name": record.scheduler_name,
-            "GroupName": get_settings().schedule_group,
-            "ScheduleExpression": record.expression,
-            "ScheduleExpressionTimezone": record.timezone,
-            "State": "ENABLED" if record.enabled else "DISABLED",
-            "FlexibleTimeWindow": {"Mode": "OFF"},
-            "Target": self._target(record),
-            "Description": f"AgentFlow workflow {record.workflow_id}",
-        }
-        if create:
-            self.scheduler.create_schedule(**arguments)
-        else:
-            self.scheduler.update_schedule(**arguments)
+        schedule = SchedulerSchedule(
+            name=record.scheduler_name,
+            group=get_settings().schedule_group,
+            expression=record.expression,
+            timezone=record.timezone,
+            enabled=record.enabled,
+            target=self._target(record),
+            description=f"AgentFlow workflow {record.workflow_id}",
+        )
+        self.scheduler.put(schedule, create=create)
 
     def create(self, tenant_id: str, workflow_id: str, request: ScheduleCreate) -> Schedule:
         self.workflows.get(tenant_id, workflow_id)
@@ -159,10 +150,7 @@ class ScheduleService:
         return to_schedule(updated, now)
 
     def _remove(self, record: ScheduleRecord) -> None:
-        with contextlib.suppress(self.scheduler.exceptions.ResourceNotFoundException):
-            self.scheduler.delete_schedule(
-                Name=record.scheduler_name, GroupName=get_settings().schedule_group
-            )
+        self.scheduler.delete(record.scheduler_name, get_settings().schedule_group)
 
     def delete(self, tenant_id: str, workflow_id: str, schedule_id: str) -> None:
         self.workflows.get(tenant_id, workflow_id)

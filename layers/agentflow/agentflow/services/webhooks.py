@@ -8,19 +8,17 @@ nothing; a signature seen before answers 409.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
 import secrets
 import time
-from typing import Any
 
-from agentflow.aws import client
 from agentflow.clock import isoformat, utcnow
 from agentflow.errors import ConflictError, InvalidInputError, UnauthorizedError
 from agentflow.models import Execution, StartExecutionRequest, Trigger
 from agentflow.services.executions import ExecutionService
+from agentflow.store.secrets import SecretStore
 from agentflow.store.webhooks import WebhookRecord, WebhookRepository
 from agentflow.store.workflows import WorkflowRepository
 
@@ -52,8 +50,8 @@ class WebhookService:
         return self._executions
 
     @property
-    def secrets(self) -> Any:
-        return client("secretsmanager")
+    def secrets(self) -> SecretStore:
+        return SecretStore()
 
     @staticmethod
     def secret_name(workflow_id: str) -> str:
@@ -65,15 +63,12 @@ class WebhookService:
         self.workflows.get(tenant_id, workflow_id)
         secret = secrets.token_urlsafe(32)
         name = self.secret_name(workflow_id)
-        try:
-            self.secrets.put_secret_value(SecretId=name, SecretString=secret)
-        except self.secrets.exceptions.ResourceNotFoundException:
-            self.secrets.create_secret(
-                Name=name,
-                SecretString=secret,
-                Description=f"HMAC key of AgentFlow workflow {workflow_id}'s webhook",
-                Tags=[{"Key": "agentflow:tenant", "Value": tenant_id}],
-            )
+        self.secrets.put(
+            name,
+            secret,
+            description=f"HMAC key of AgentFlow workflow {workflow_id}'s webhook",
+            tags={"agentflow:tenant": tenant_id},
+        )
         self.webhooks.put(
             WebhookRecord(
                 tenant_id=tenant_id, workflow_id=workflow_id, secret_name=name, rotated_at=isoformat(utcnow())
@@ -84,10 +79,7 @@ class WebhookService:
     def remove(self, tenant_id: str, workflow_id: str) -> None:
         """Delete the workflow's webhook and its secret (the workflow is being deleted)."""
         self.webhooks.delete(tenant_id, workflow_id)
-        with contextlib.suppress(self.secrets.exceptions.ResourceNotFoundException):
-            self.secrets.delete_secret(
-                SecretId=self.secret_name(workflow_id), ForceDeleteWithoutRecovery=True
-            )
+        self.secrets.delete(self.secret_name(workflow_id))
 
     def trigger(
         self, workflow_id: str, timestamp: str | None, signature: str | None, body: bytes
@@ -103,8 +95,8 @@ class WebhookService:
         now = int(time.time())
         if abs(now - sent_at) > TOLERANCE_SECONDS:
             raise UnauthorizedError(REJECTED)
-        secret = self.secrets.get_secret_value(SecretId=hook.secret_name)["SecretString"]
-        if not hmac.compare_digest(sign(secret, timestamp, body), signature.strip()):
+        secret = self.secrets.get(hook.secret_name)
+        if secret is None or not hmac.compare_digest(sign(secret, timestamp, body), signature.strip()):
             raise UnauthorizedError(REJECTED)
         if not self.webhooks.claim_signature(hook.tenant_id, signature.strip(), now):
             raise ConflictError("This signed request was already received; sign each call anew.")

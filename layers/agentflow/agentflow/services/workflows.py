@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from agentflow.compiler import compile_workflow
@@ -118,5 +117,4 @@ class WorkflowService:
         WebhookService(workflows=self.repository).remove(tenant_id, workflow_id)
         EventTriggerService(workflows=self.repository).delete_all(tenant_id, workflow_id)
         self.repository.delete(tenant_id, workflow_id)
-        with contextlib.suppress(self.machines.sfn.exceptions.StateMachineDoesNotExist):
-            self.machines.delete(stored.state_machine_arn)  # already gone is as good as deleted
+        self.machines.delete(stored.state_machine_arn)  # already gone is as good as deleted

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING
 
 from agentflow.aws import client
 from agentflow.clock import isoformat, utcnow
 from agentflow.settings import get_settings
 from agentflow.store.dynamo import from_item, to_item
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 KEY_PREFIX = "af_"
 
@@ -26,7 +29,7 @@ def new_key() -> str:
 
 
 class ApiKeyRepository:
-    def __init__(self, table: str | None = None, db: Any = None) -> None:
+    def __init__(self, table: str | None = None, db: DynamoDBClient | None = None) -> None:
         self._table = table
         self._db = db
 
@@ -36,7 +39,7 @@ class ApiKeyRepository:
         return self._table or get_settings().api_keys_table
 
     @property
-    def db(self) -> Any:
+    def db(self) -> DynamoDBClient:
         return self._db or client("dynamodb")
 
     def put(self, tenant_id: str, api_key: str, name: str = "") -> None:

@@ -6,13 +6,16 @@ import base64
 import binascii
 import json
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from agentflow.aws import client
 from agentflow.errors import InvalidInputError
 from agentflow.settings import get_settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -94,5 +97,5 @@ class TableRepository:
         return self._table or str(getattr(get_settings(), self.table_setting))
 
     @property
-    def db(self) -> Any:
+    def db(self) -> DynamoDBClient:
         return client("dynamodb")

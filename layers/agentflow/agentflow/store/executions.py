@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
@@ -17,6 +17,9 @@ from pydantic import BaseModel, Field
 from agentflow.errors import ConflictError, NotFoundError
 from agentflow.models import ExecutionError, ExecutionMetrics, ExecutionStatus, Trigger
 from agentflow.store.dynamo import TableRepository, decode_token, encode_token, from_item, to_item
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 _TERMINAL = [status.value for status in ExecutionStatus if status.terminal]
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -86,7 +89,7 @@ class ExecutionRepository(TableRepository):
 
         The same key with a different request body is a conflict.
         """
-        puts: list[dict[str, Any]] = [
+        puts: list[TransactWriteItemTypeDef] = [
             {
                 "Put": {
                     "TableName": self.table,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agentflow.aws import client
 from agentflow.settings import get_settings
+from agentflow.store.objects import ObjectStore
 
 # DynamoDB items stop at 400 KB; leave room for the other attributes.
 INLINE_LIMIT_BYTES = 300_000
@@ -32,13 +32,10 @@ class PayloadStore:
         text = dumps(value)
         if len(text.encode()) <= INLINE_LIMIT_BYTES:
             return text, None
-        client("s3").put_object(
-            Bucket=self.bucket, Key=key, Body=text.encode(), ContentType="application/json"
-        )
+        ObjectStore(self.bucket).put(key, text.encode(), "application/json")
         return None, key
 
     def get(self, inline: str | None, key: str | None) -> Any:
         if key:
-            body = client("s3").get_object(Bucket=self.bucket, Key=key)["Body"].read()
-            return json.loads(body)
+            return json.loads(ObjectStore(self.bucket).get(key))
         return json.loads(inline) if inline is not None else None

@@ -8,13 +8,16 @@ Manager; items hold its name only. Used signatures are kept (with a TTL) in the 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from agentflow.aws import client
 from agentflow.settings import get_settings
 from agentflow.store.dynamo import from_item, to_item
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 SIGNATURE_TTL_SECONDS = 3600
 
@@ -28,7 +31,7 @@ class WebhookRecord(BaseModel):
 
 class WebhookRepository:
     @property
-    def db(self) -> Any:
+    def db(self) -> DynamoDBClient:
         return client("dynamodb")
 
     def put(self, record: WebhookRecord) -> None:

@@ -6,7 +6,7 @@ for each version. Listing a tenant's workflows is one Query on the ``WF#`` prefi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
@@ -21,6 +21,9 @@ from agentflow.store.dynamo import (
     from_item,
     to_item,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import PutTypeDef
 
 
 class StoredWorkflow(BaseModel):
@@ -61,14 +64,23 @@ def _stored(item: dict[str, Any]) -> StoredWorkflow:
 class WorkflowRepository(TableRepository):
     table_setting = "workflows_table"
 
-    def _put_both(self, tenant_id: str, stored: StoredWorkflow, condition: dict[str, Any]) -> None:
+    def _put_both(
+        self, tenant_id: str, stored: StoredWorkflow, condition: str, values: dict[str, Any] | None = None
+    ) -> None:
         attributes = _attributes(stored)
         workflow_id, version = stored.workflow.id, stored.workflow.version
         current = {"tenant_id": tenant_id, "sk": f"WF#{workflow_id}", **attributes}
         history = {"tenant_id": tenant_id, "sk": f"WFV#{workflow_id}#{version:08d}", **attributes}
+        guarded: PutTypeDef = {
+            "TableName": self.table,
+            "Item": to_item(current),
+            "ConditionExpression": condition,
+        }
+        if values:
+            guarded["ExpressionAttributeValues"] = values
         self.db.transact_write_items(
             TransactItems=[
-                {"Put": {"TableName": self.table, "Item": to_item(current), **condition}},
+                {"Put": guarded},
                 {
                     "Put": {
                         "TableName": self.table,
@@ -81,18 +93,19 @@ class WorkflowRepository(TableRepository):
 
     def create(self, tenant_id: str, stored: StoredWorkflow) -> None:
         try:
-            self._put_both(tenant_id, stored, {"ConditionExpression": "attribute_not_exists(sk)"})
+            self._put_both(tenant_id, stored, "attribute_not_exists(sk)")
         except self.db.exceptions.TransactionCanceledException as error:
             raise ConflictError(f"Workflow '{stored.workflow.id}' already exists.") from error
 
     def update(self, tenant_id: str, stored: StoredWorkflow, expected_version: int) -> None:
         """Store a new version if the current one is still ``expected_version`` (else 409)."""
-        condition = {
-            "ConditionExpression": "attribute_exists(sk) AND version = :expected",
-            "ExpressionAttributeValues": to_item({":expected": expected_version}),
-        }
         try:
-            self._put_both(tenant_id, stored, condition)
+            self._put_both(
+                tenant_id,
+                stored,
+                "attribute_exists(sk) AND version = :expected",
+                to_item({":expected": expected_version}),
+            )
         except self.db.exceptions.TransactionCanceledException as error:
             raise ConflictError(
                 f"Workflow '{stored.workflow.id}' changed since version {expected_version}; "
