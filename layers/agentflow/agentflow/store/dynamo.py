@@ -82,6 +82,23 @@ def batch_write(db: Any, table: str, requests: list[dict[str, Any]]) -> None:
             pending = db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
 
 
+def batch_get(db: Any, table: str, keys: list[dict[str, Any]], **options: Any) -> list[dict[str, Any]]:
+    """BatchGetItem in chunks of 100, consistently, re-asking for what DynamoDB leaves unprocessed.
+
+    ``options`` go into the table's request (a ProjectionExpression and its names, say).
+    """
+    items: list[dict[str, Any]] = []
+    for start in range(0, len(keys), 100):
+        pending: dict[str, Any] = {
+            table: {"Keys": keys[start : start + 100], "ConsistentRead": True, **options}
+        }
+        while pending:
+            response = db.batch_get_item(RequestItems=pending)
+            items += response["Responses"].get(table, [])
+            pending = response.get("UnprocessedKeys") or {}
+    return items
+
+
 class TableRepository:
     """What every repository of one DynamoDB table shares: the table and the client, both looked up
     per use (the function's settings, not those of whoever built the repository; the shared client

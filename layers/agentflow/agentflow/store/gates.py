@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from agentflow.models import AgentRunStatus
-from agentflow.store.dynamo import TableRepository, from_item, to_item
-from agentflow.store.runs import BATCH_GET_LIMIT, run_key
+from agentflow.store.dynamo import TableRepository, batch_get, from_item, to_item
+from agentflow.store.runs import run_key
 
 
 def _gate_key(tenant_id: str, execution_id: str) -> str:
@@ -49,20 +49,16 @@ class GateRepository(TableRepository):
         parent_ids = list(dict.fromkeys(parents))
         keys = [to_item({"run_key": run_partition, "node_id": parent}) for parent in parent_ids]
         keys.append(self._key(tenant_id, execution_id, node_id))
-        items: list[dict[str, object]] = []
-        for start in range(0, len(keys), BATCH_GET_LIMIT):
-            pending = {
-                self.table: {
-                    "Keys": keys[start : start + BATCH_GET_LIMIT],
-                    "ConsistentRead": True,
-                    "ProjectionExpression": "run_key, node_id, #status, task_token",
-                    "ExpressionAttributeNames": {"#status": "status"},
-                }
-            }
-            while pending:
-                response = self.db.batch_get_item(RequestItems=pending)
-                items += [from_item(item) for item in response["Responses"].get(self.table, [])]
-                pending = response.get("UnprocessedKeys") or {}
+        items = [
+            from_item(item)
+            for item in batch_get(
+                self.db,
+                self.table,
+                keys,
+                ProjectionExpression="run_key, node_id, #status, task_token",
+                ExpressionAttributeNames={"#status": "status"},
+            )
+        ]
         completed = {
             item["node_id"]
             for item in items

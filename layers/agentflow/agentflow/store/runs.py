@@ -12,11 +12,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from agentflow.models import AgentRun, AgentRunStatus
-from agentflow.store.dynamo import TableRepository, from_item, to_item
+from agentflow.store.dynamo import TableRepository, batch_get, from_item, to_item
 from agentflow.store.payloads import PayloadStore
 
 # BatchGetItem reads at most 100 keys per call.
-BATCH_GET_LIMIT = 100
 
 
 def run_key(tenant_id: str, execution_id: str) -> str:
@@ -70,18 +69,8 @@ class AgentRunRepository(TableRepository):
     def get_many(self, tenant_id: str, execution_id: str, node_ids: Iterable[str]) -> dict[str, AgentRun]:
         """The stored runs among ``node_ids``, by node id, read consistently in BatchGetItem calls."""
         keys = [self._key(tenant_id, execution_id, node_id) for node_id in dict.fromkeys(node_ids)]
-        runs: dict[str, AgentRun] = {}
-        for start in range(0, len(keys), BATCH_GET_LIMIT):
-            pending: dict[str, Any] = {
-                self.table: {"Keys": keys[start : start + BATCH_GET_LIMIT], "ConsistentRead": True}
-            }
-            while pending:
-                response = self.db.batch_get_item(RequestItems=pending)
-                for item in response["Responses"].get(self.table, []):
-                    run = self._run(item)
-                    runs[run.agent_id] = run
-                pending = response.get("UnprocessedKeys") or {}
-        return runs
+        runs = [self._run(item) for item in batch_get(self.db, self.table, keys)]
+        return {run.agent_id: run for run in runs}
 
     def list(self, tenant_id: str, execution_id: str, with_output: bool = True) -> list[AgentRun]:
         """Every run of the execution, ordered by start (not started last)."""
