@@ -33,7 +33,9 @@ KEY = "cli-key"
 def http_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     data_dir = tmp_path_factory.mktemp("cli")
     with LocalStack(
-        data_dir=data_dir, api_keys={KEY: "cli-tenant"}, function_log=data_dir / "f.log"
+        data_dir=data_dir,
+        api_keys={KEY: "cli-tenant", "examples-key": "examples-tenant"},
+        function_log=data_dir / "f.log",
     ) as stack:
         yield stack
 
@@ -671,3 +673,21 @@ def test_workflows_versions_and_a_missing_version(
     assert lines[1].split()[0] == "2" and "Renamed" in lines[1] and lines[2].split()[0] == "1"
     assert agentflow(url, "workflows", "diff", created["id"], "1", "7") == 2
     assert "no version 7" in capsys.readouterr().err
+
+
+# Examples of the local stack
+
+
+def test_the_examples_are_registered_once(url: str) -> None:
+    from agentflow.local.examples import example_definitions, register_examples
+
+    # Given a tenant with no workflows yet
+    with AgentFlowClient(url, "examples-key") as client:
+        # When the examples are registered twice
+        first = register_examples(client)
+        second = register_examples(client)
+        names = sorted(workflow["name"] for workflow in client.workflows(limit=None)[0])
+    # Then each example exists once, the second time adding nothing
+    expected = sorted(definition["name"] for definition in example_definitions())
+    assert len(expected) >= 4 and sorted(workflow["name"] for workflow in first) == expected
+    assert second == [] and names == expected
