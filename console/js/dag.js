@@ -144,7 +144,7 @@ export function dagSvg(workflow, options = {}) {
   const description = agents
     .map((agent) => {
       const targets = edges.filter((edge) => edge.source === agent.id).map((edge) => edge.target);
-      return `${agent.id} (${agent.type}, level ${(levels.get(agent.id) ?? 0) + 1})${targets.length ? ` → ${targets.join(", ")}` : ""}`;
+      return `${agent.id} (${agent.type}, step ${(levels.get(agent.id) ?? 0) + 1})${targets.length ? ` → ${targets.join(", ")}` : ""}`;
     })
     .join("; ");
 
@@ -180,7 +180,7 @@ export function dagSvg(workflow, options = {}) {
       s("rect", { class: "dag-stripe", x: 0, y: 0, width: 6, height: nodeHeight, rx: 3, fill: `hsl(${hue(agent.type)} 55% 42%)` }),
       s("text", { x: 16, y: 24, class: "dag-id" }, clip(agent.id, 22)),
       s("text", { x: 16, y: 44, class: "dag-type" }, clip(agent.type, 26)),
-      lines.map((line, index) => s("text", { x: 16, y: 64 + index * 18, class: `dag-line ${line.class ?? ""}` }, clip(line.text ?? line, 28))),
+      lines.map((line, index) => s("text", { x: 16, y: 64 + index * 18, class: `dag-line ${line.class ?? ""}` }, clip(line.text ?? line, 32))),
       options.handles
         ? [
             s("circle", { class: "handle handle-in", cx: 0, cy: nodeHeight / 2, r: 7, "data-handle": "in", "data-node": agent.id }),
@@ -198,7 +198,8 @@ export function dagSvg(workflow, options = {}) {
       width,
       height,
       role: options.role ?? "img",
-      "aria-label": `${options.label ?? "Workflow graph"}: ${agents.length} agents in ${columns} levels. ${description}`,
+      // "nodes" and "steps", not "agents" and "levels": the page's filters are labelled with those words.
+      "aria-label": `${options.label ?? "Workflow graph"}: ${agents.length} nodes in ${columns} steps. ${description}`,
       style: { maxWidth: `${width}px` },
     },
     s(

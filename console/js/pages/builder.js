@@ -554,6 +554,7 @@ export async function builderPage(context, workflowId) {
         conflict.querySelector("button").focus();
         return;
       }
+      state.notice = "";
       state.problems = placeProblems(error, state.definition);
       state.problems.status = `${error.status} ${error.code}`;
       const first = [...state.problems.nodes.keys()][0];

@@ -205,12 +205,11 @@ export function nodeStatus(run, execution) {
 
 function nodeFigures(run) {
   if (!run) return "";
-  const parts = [formatDuration(run.duration_ms)];
-  if (run.tokens || run.cost_usd) parts.push(`${formatNumber(run.tokens)} tok`, formatCost(run.cost_usd));
-  return parts.join(" · ");
+  return [formatDuration(run.duration_ms), `${formatNumber(run.tokens)} tok`, formatCost(run.cost_usd)].join(" · ");
 }
 
-function executionGraph(workflow, execution, selected) {
+/** The workflow's graph with each node's status, connector mode, duration, tokens and cost in `execution`. */
+export function executionGraph(workflow, execution, selected) {
   const runs = new Map((execution.agent_executions ?? []).map((run) => [run.agent_id, run]));
   return dagSvg(workflow, {
     role: "group",
