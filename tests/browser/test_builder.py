@@ -269,5 +269,6 @@ def test_the_config_form_follows_the_schema_conditions(console: Console) -> None
     assert "credentials_secret" not in page.evaluate("window.formConfig")
     secret.fill("agentflow/acme/slack")
     secret.press("Tab")
-    assert page.evaluate("window.formConfig") == {"mode": "search", "credentials_secret": "agentflow/acme/slack"}
+    expected = {"mode": "search", "credentials_secret": "agentflow/acme/slack"}
+    assert page.evaluate("window.formConfig") == expected
     assert console.unexpected_errors() == []

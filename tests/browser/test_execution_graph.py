@@ -77,7 +77,8 @@ def test_a_failed_node_shows_its_error_and_the_nodes_after_it_are_skipped(
         ],
         [("find", "send"), ("send", "notify")],
     )
-    execution = client.wait(client.start_execution(client.create_workflow(failing)["id"], REFERENCE_INPUT)["id"])
+    created = client.create_workflow(failing)
+    execution = client.wait(client.start_execution(created["id"], REFERENCE_INPUT)["id"])
     assert execution["status"] == "failed"
     page = console.page
     console.sign_in()
@@ -108,8 +109,8 @@ def test_resume_and_approval_statuses_are_drawn(console: Console) -> None:
         """async () => {
             const { executionGraph } = await import("/js/pages/executions.js");
             const workflow = {
-                agents: [{ id: "find", type: "sales_intelligence" }, { id: "approve", type: "email_outreach" },
-                         { id: "later", type: "slack" }],
+                agents: [{ id: "find", type: "sales_intelligence" },
+                         { id: "approve", type: "email_outreach" }, { id: "later", type: "slack" }],
                 edges: [{ source: "find", target: "approve" }, { source: "approve", target: "later" }],
             };
             const execution = { status: "waiting_approval", agent_executions: [

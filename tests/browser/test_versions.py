@@ -37,8 +37,9 @@ def test_the_diff_between_two_versions(console: Console, client: AgentFlowClient
     result = page.locator("#diff-result")
     # Then each kind of change is listed
     expect(result.locator('[data-diff="nodes-added"]')).to_contain_text("notify (slack)")
-    expect(result.locator('[data-diff="config-changed"]')).to_contain_text("email_agent_1.max_emails: 25 → 5")
-    expect(result.locator('[data-diff="config-changed"]')).to_contain_text("email_agent_1.use_rag removed (was true)")
+    config = result.locator('[data-diff="config-changed"]')
+    expect(config).to_contain_text("email_agent_1.max_emails: 25 → 5")
+    expect(config).to_contain_text("email_agent_1.use_rag removed (was true)")
     expect(result.locator('[data-diff="edges-added"]')).to_contain_text("email_agent_1 → notify")
     expect(result.locator('[data-diff="nodes-removed"]')).to_have_count(0)
     # And the graph of version 2 marks what was added and changed

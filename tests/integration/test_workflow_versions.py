@@ -84,3 +84,15 @@ def test_the_ui_field_is_stored_and_returned_but_changes_nothing_it_runs(api: Ga
         return sfn.describe_state_machine(stateMachineArn=arn)["definition"].replace(workflow_id, "WF")
 
     assert definition(plain["id"]) == definition(placed["id"])
+
+
+def test_the_versions_routes_are_in_the_openapi_document(api: GatewayApi) -> None:
+    status, document = api.get("/api/v1/openapi.json")
+    assert status == 200
+    listing = document["paths"]["/api/v1/workflows/{workflow_id}/versions"]["get"]
+    one = document["paths"]["/api/v1/workflows/{workflow_id}/versions/{version}"]["get"]
+    schema = listing["responses"]["200"]["content"]["application/json"]["schema"]
+    assert schema["$ref"].endswith("/WorkflowVersionList")
+    version = document["components"]["schemas"]["WorkflowVersion"]
+    assert set(version["required"]) == {"version", "created_at", "name"}
+    assert {parameter["name"] for parameter in one["parameters"]} == {"workflow_id", "version"}
