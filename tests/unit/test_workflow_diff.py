@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from agentflow.workflow_diff import diff_workflows
 from tests.helpers import email, reference_workflow, sales, workflow
 
@@ -51,3 +54,38 @@ def test_config_fields_added_removed_and_changed_carry_both_values() -> None:
 def test_the_diff_names_the_versions_it_compares() -> None:
     diff = diff_workflows({**reference_workflow(), "version": 2}, {**reference_workflow(), "version": 5})
     assert (diff.from_version, diff.to_version) == (2, 5)
+
+
+NODE_IDS = st.sampled_from(["a", "b", "c", "d", "e"])
+TYPES = st.sampled_from(["sales_intelligence", "email_outreach", "slack"])
+CONFIGS = st.dictionaries(st.sampled_from(["stage", "limit", "channel"]), st.integers(0, 3), max_size=3)
+
+
+@st.composite
+def workflows(draw: st.DrawFn) -> dict:
+    ids = draw(st.lists(NODE_IDS, unique=True, min_size=1))
+    agents = [{"id": node_id, "type": draw(TYPES), "config": draw(CONFIGS)} for node_id in ids]
+    pairs = draw(st.lists(st.tuples(st.sampled_from(ids), st.sampled_from(ids)), unique=True))
+    return workflow("W", agents, [(source, target) for source, target in pairs if source != target])
+
+
+@given(workflows(), workflows())
+def test_the_diff_read_backwards_swaps_additions_and_removals(before: dict, after: dict) -> None:
+    forward, backward = diff_workflows(before, after), diff_workflows(after, before)
+    assert forward.nodes_added == backward.nodes_removed and forward.nodes_removed == backward.nodes_added
+    assert forward.edges_added == backward.edges_removed and forward.edges_removed == backward.edges_added
+    assert len(forward.config_changed) == len(backward.config_changed)
+    assert diff_workflows(after, after).empty
+
+
+@given(workflows(), workflows())
+def test_applying_the_diff_to_the_old_ids_gives_the_new_ones(before: dict, after: dict) -> None:
+    diff = diff_workflows(before, after)
+    ids = {node["id"] for node in before["agents"]}
+    ids = (ids - {node.id for node in diff.nodes_removed}) | {node.id for node in diff.nodes_added}
+    assert ids == {node["id"] for node in after["agents"]}
+    edges = {(e["source"], e["target"]) for e in before["edges"]}
+    edges = (edges - {(e.source, e.target) for e in diff.edges_removed}) | {
+        (e.source, e.target) for e in diff.edges_added
+    }
+    assert edges == {(e["source"], e["target"]) for e in after["edges"]}

@@ -100,7 +100,7 @@ function metricsTable(execution) {
     return [
       h("code", {}, run.agent_id),
       run.agent_type,
-      statusBadge(run.status),
+      statusBadge(nodeStatus(run, execution)),
       formatNumber(metrics.tokens ?? run.tokens),
       formatCost(metrics.cost_usd ?? run.cost_usd),
       formatDuration(metrics.duration_ms ?? run.duration_ms),
