@@ -106,7 +106,12 @@ def test_a_cycle_is_refused_on_the_graph(console: Console) -> None:
     cyclic["edges"].append({"source": "email_outreach_1", "target": "sales_intelligence_1"})
     page.get_by_label("Workflow definition (JSON)").fill(json.dumps(cyclic))
     expect(notice).to_contain_text("The graph has a cycle")
+    expect(notice).not_to_contain_text("Refused")
     expect(page.locator("#builder-canvas .dag-edge.in-cycle")).to_have_count(2)
+    # And the builder still reads on a phone: the graph scrolls in its frame, the page does not
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    console.screenshot("builder-narrow")
     assert console.unexpected_errors() == []
 
 

@@ -509,6 +509,7 @@ export async function builderPage(context, workflowId) {
     state.definition = editable(parsed);
     if (state.selected && !agentById(state.selected)) state.selected = null;
     state.refused = null;
+    state.notice = "";
     render({ json: false });
   });
 
