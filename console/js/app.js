@@ -6,7 +6,8 @@ import { agentsPage } from "./pages/agents.js";
 import { documentsPage } from "./pages/documents.js";
 import { executionPage, executionsPage } from "./pages/executions.js";
 import { signInPage } from "./pages/signin.js";
-import { editorPage, workflowPage, workflowsPage } from "./pages/workflows.js";
+import { builderPage } from "./pages/builder.js";
+import { workflowPage, workflowsPage } from "./pages/workflows.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -16,8 +17,8 @@ const announcer = document.getElementById("announcer");
 const routes = [
   [/^\/agents$/, agentsPage],
   [/^\/workflows$/, workflowsPage],
-  [/^\/workflows\/new$/, (context) => editorPage(context, null)],
-  [/^\/workflows\/([^/]+)\/edit$/, editorPage],
+  [/^\/workflows\/new$/, (context) => builderPage(context, null)],
+  [/^\/workflows\/([^/]+)\/edit$/, builderPage],
   [/^\/workflows\/([^/]+)$/, workflowPage],
   [/^\/executions$/, executionsPage],
   [/^\/executions\/([^/]+)$/, executionPage],

@@ -56,3 +56,10 @@ def test_api_key_option_needs_tenant_and_key(capsys: pytest.CaptureFixture[str])
     with pytest.raises(SystemExit):
         main(["local", "--api-key", "no-colon"])
     assert "TENANT:KEY" in capsys.readouterr().err
+
+
+def test_local_registers_the_examples_unless_told_not_to() -> None:
+    from agentflow.cli import build_parser
+
+    assert build_parser().parse_args(["local"]).examples is True
+    assert build_parser().parse_args(["local", "--no-examples"]).examples is False

@@ -33,7 +33,9 @@ KEY = "cli-key"
 def http_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     data_dir = tmp_path_factory.mktemp("cli")
     with LocalStack(
-        data_dir=data_dir, api_keys={KEY: "cli-tenant"}, function_log=data_dir / "f.log"
+        data_dir=data_dir,
+        api_keys={KEY: "cli-tenant", "examples-key": "examples-tenant"},
+        function_log=data_dir / "f.log",
     ) as stack:
         yield stack
 
@@ -633,3 +635,59 @@ def test_a_presigned_upload_of_another_size_or_type_fails(client: AgentFlowClien
     assert httpx.put(ticket["upload_url"], content=image, headers=ticket["upload_headers"]).status_code == 200
     failed = client.wait_for_document(ticket["document_id"], timeout=30)
     assert failed["status"] == "failed" and "judged from its content" in failed["error"]
+
+
+# Versions and diffs
+
+
+def test_workflows_diff_lists_node_config_and_edge_changes(
+    url: str, client: AgentFlowClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given version 2 raising the email cap and adding a Slack summary after the emails
+    created = client.create_workflow(reference_workflow())
+    changed = reference_workflow()
+    changed["agents"][1]["config"]["max_emails"] = 5
+    changed["agents"].append({"id": "notify", "type": "slack", "config": {"channel": "#sales"}})
+    changed["edges"].append({"source": "email_agent_1", "target": "notify"})
+    client.update_workflow(created["id"], changed, version=1)
+    # When the versions are compared
+    assert agentflow(url, "workflows", "diff", created["id"], "1", "2") == 0
+    out = capsys.readouterr().out
+    # Then every change is one line
+    assert "+ node notify (slack)" in out
+    assert "~ email_agent_1.config.max_emails: 25 → 5" in out
+    assert "+ edge email_agent_1 → notify" in out
+    assert agentflow(url, "workflows", "diff", created["id"], "2", "1", "-o", "json") == 0
+    reverse = json_out(capsys)
+    assert [node["id"] for node in reverse["nodes_removed"]] == ["notify"]
+    assert reverse["edges_removed"] == [{"source": "email_agent_1", "target": "notify"}]
+
+
+def test_workflows_versions_and_a_missing_version(
+    url: str, client: AgentFlowClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    created = client.create_workflow(reference_workflow())
+    client.update_workflow(created["id"], {**reference_workflow(), "name": "Renamed"}, version=1)
+    assert agentflow(url, "workflows", "versions", created["id"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split()[0] == "2" and "Renamed" in lines[1] and lines[2].split()[0] == "1"
+    assert agentflow(url, "workflows", "diff", created["id"], "1", "7") == 2
+    assert "no version 7" in capsys.readouterr().err
+
+
+# Examples of the local stack
+
+
+def test_the_examples_are_registered_once(url: str) -> None:
+    from agentflow.local.examples import example_definitions, register_examples
+
+    # Given a tenant with no workflows yet
+    with AgentFlowClient(url, "examples-key") as client:
+        # When the examples are registered twice
+        first = register_examples(client)
+        second = register_examples(client)
+        names = sorted(workflow["name"] for workflow in client.workflows(limit=None)[0])
+    # Then each example exists once, the second time adding nothing
+    expected = sorted(definition["name"] for definition in example_definitions())
+    assert len(expected) >= 4 and sorted(workflow["name"] for workflow in first) == expected
+    assert second == [] and names == expected

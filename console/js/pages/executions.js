@@ -1,4 +1,5 @@
-// Executions: the list with live status, and one execution (timeline, metrics, outputs, error, logs).
+// Executions: the list with live status, and one execution (its live graph, timeline, metrics, outputs,
+// error, logs).
 
 import { api } from "../api.js";
 import {
@@ -14,9 +15,11 @@ import {
   statusBadge,
   table,
 } from "../dom.js";
+import { NODE_HEIGHT, dagSvg } from "../dag.js";
 import { ganttChart } from "../gantt.js";
 
-const STATUSES = ["pending", "running", "completed", "failed", "cancelled", "timed_out"];
+const STATUSES = ["pending", "running", "waiting_approval", "completed", "failed", "cancelled", "timed_out"];
+const NODE_LABELS = { reused: "reused on resume", waiting_approval: "waiting for approval" };
 const TERMINAL = new Set(["completed", "failed", "cancelled", "timed_out"]);
 const LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"];
 
@@ -97,7 +100,7 @@ function metricsTable(execution) {
     return [
       h("code", {}, run.agent_id),
       run.agent_type,
-      statusBadge(run.status),
+      statusBadge(nodeStatus(run, execution)),
       formatNumber(metrics.tokens ?? run.tokens),
       formatCost(metrics.cost_usd ?? run.cost_usd),
       formatDuration(metrics.duration_ms ?? run.duration_ms),
@@ -191,6 +194,78 @@ function logsSection(context, execution, agentIds, state) {
   };
 }
 
+/** A node's status on the graph: a run reused on resume, and a node that never ran in an ended execution, say so. */
+export function nodeStatus(run, execution) {
+  const ended = TERMINAL.has(execution.status);
+  if (!run) return ended ? "skipped" : "pending";
+  if (run.reused) return "reused";
+  if (run.status === "pending" && ended) return "skipped";
+  return run.status;
+}
+
+function nodeFigures(run) {
+  if (!run) return "";
+  return [formatDuration(run.duration_ms), `${formatNumber(run.tokens)} tok`, formatCost(run.cost_usd)].join(" · ");
+}
+
+/** The workflow's graph with each node's status, connector mode, duration, tokens and cost in `execution`. */
+export function executionGraph(workflow, execution, selected) {
+  const runs = new Map((execution.agent_executions ?? []).map((run) => [run.agent_id, run]));
+  return dagSvg(workflow, {
+    role: "group",
+    label: "Execution graph",
+    nodeHeight: NODE_HEIGHT + 40,
+    nodeAttrs: (agent) => {
+      const run = runs.get(agent.id);
+      const status = nodeStatus(run, execution);
+      return {
+        class: ["run-node", `node-${status}`, agent.id === selected ? "selected" : null].filter(Boolean).join(" "),
+        "data-status": status,
+        tabindex: "0",
+        role: "button",
+        "aria-pressed": agent.id === selected ? "true" : "false",
+        "aria-label": `${agent.id} (${agent.type}): ${NODE_LABELS[status] ?? status}${run ? `, ${nodeFigures(run)}` : ""}. Show its output and logs.`,
+        title: `${agent.id}: ${NODE_LABELS[status] ?? status}`,
+      };
+    },
+    lines: (agent) => {
+      const run = runs.get(agent.id);
+      const status = nodeStatus(run, execution);
+      return [
+        { text: `● ${NODE_LABELS[status] ?? status}${run?.connector_mode ? ` · ${run.connector_mode}` : ""}`, class: `dag-status status-text-${status}` },
+        { text: nodeFigures(run) || " ", class: "dag-figures" },
+      ];
+    },
+  });
+}
+
+function nodeDetail(agentId, agentType, run, execution, logLines) {
+  const status = nodeStatus(run, execution);
+  const facts = [
+    ["Status", h("span", { class: `badge status-${status}` }, NODE_LABELS[status] ?? status)],
+    ["Started", formatDate(run?.started_at)],
+    ["Duration", formatDuration(run?.duration_ms)],
+    ["Tokens", formatNumber(run?.tokens)],
+    ["Cost", formatCost(run?.cost_usd)],
+    run?.connector_mode ? ["Connectors", run.connector_mode] : null,
+    run?.attempts ? ["Attempts", String(run.attempts)] : null,
+    run?.batches ? ["Batches", `${run.batches.completed ?? 0} of ${run.batches.total ?? 0} done, ${run.batches.failed ?? 0} failed`] : null,
+    run?.approval ? ["Approval", `${run.approval.status ?? ""}${run.approval.reason ? `: ${run.approval.reason}` : ""}${run.approval.message ? ` — ${run.approval.message}` : ""}`] : null,
+  ].filter(Boolean);
+  const rows = logLines.map((line) => [h("time", { datetime: line.timestamp }, formatDate(line.timestamp)), h("span", { class: `level level-${line.level}` }, line.level), line.message]);
+  return h(
+    "section",
+    { class: "card node-detail", id: "node-detail", "aria-labelledby": "node-detail-title", "data-agent": agentId },
+    h("h3", { id: "node-detail-title", tabindex: "-1" }, "Node ", h("code", {}, agentId), ` (${agentType})`),
+    h("dl", { class: "facts" }, facts.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])),
+    run?.error ? h("p", { class: "error-message", id: "node-error" }, typeof run.error === "string" ? run.error : `${run.error.type ?? "Error"}: ${run.error.message ?? ""}`) : null,
+    h("h4", {}, "Output"),
+    h("pre", { class: "json", tabindex: "0", id: "node-output", "aria-label": `Output of ${agentId}` }, pretty(run?.output ?? null)),
+    h("h4", {}, "Logs"),
+    rows.length ? table(`Logs of ${agentId}`, ["Time", "Level", "Message"], rows, { id: "node-logs" }) : h("p", { class: "empty", id: "node-logs" }, "No log lines from this node."),
+  );
+}
+
 export async function executionPage(context, executionId) {
   context.setTitle(executionId);
   let execution = await api.execution(executionId);
@@ -216,6 +291,40 @@ export async function executionPage(context, executionId) {
   const workflow = await api.workflow(execution.workflow_id).catch(() => null);
   const agentIds = workflow?.agents.map((agent) => agent.id) ?? (execution.agent_executions ?? []).map((run) => run.agent_id);
   const logs = logsSection(context, execution, agentIds, { level: "", agent: "" });
+  // The graph is the version that ran; a deleted workflow leaves the runs, drawn without edges.
+  const ran =
+    (await api.workflowVersion(execution.workflow_id, execution.workflow_version).catch(() => null)) ??
+    workflow ?? { agents: (execution.agent_executions ?? []).map((run) => ({ id: run.agent_id, type: run.agent_type })), edges: [] };
+  const graph = h("div", { class: "dag-wrap", id: "execution-graph" });
+  const detail = h("div", { id: "node-detail-wrap" });
+  let selected = null;
+  const drawGraph = () => replaceKeepingPlace(graph, executionGraph(ran, execution, selected));
+  const drawDetail = async () => {
+    if (!selected) return detail.replaceChildren(h("p", { class: "hint" }, "Click a node (or Tab to it and press Enter) to see its output, error and logs."));
+    const agentId = selected;
+    const { logs: lines } = await api.logs(execution.id, { agent_id: agentId });
+    if (context.left || agentId !== selected) return;
+    const run = (execution.agent_executions ?? []).find((item) => item.agent_id === agentId);
+    const agentType = ran.agents.find((agent) => agent.id === agentId)?.type ?? run?.agent_type ?? "";
+    replaceKeepingPlace(detail, nodeDetail(agentId, agentType, run, execution, lines));
+  };
+  const choose = async (agentId) => {
+    selected = agentId;
+    drawGraph();
+    await drawDetail();
+    detail.querySelector("h3")?.focus();
+  };
+  graph.addEventListener("click", (event) => {
+    const node = event.target.closest?.(".dag-node");
+    if (node) choose(node.dataset.node);
+  });
+  graph.addEventListener("keydown", (event) => {
+    const node = event.target.closest?.(".dag-node");
+    if (node && (event.key === "Enter" || event.key === " ")) {
+      event.preventDefault();
+      choose(node.dataset.node);
+    }
+  });
 
   const refresh = async () => {
     const [fresh, entries] = await Promise.all([api.execution(executionId), api.timeline(executionId)]);
@@ -239,9 +348,15 @@ export async function executionPage(context, executionId) {
         h("dd", {}, formatDate(execution.completed_at)),
         h("dt", {}, "Input"),
         h("dd", {}, h("code", {}, JSON.stringify(execution.input))),
+        execution.attempts?.length ? [h("dt", {}, "Attempts"), h("dd", {}, `${execution.attempts.length} (resumed ${execution.attempts.length - 1} times)`)] : null,
+        execution.metrics?.reused_tokens || execution.metrics?.reused_cost_usd
+          ? [h("dt", {}, "Reused on resume"), h("dd", {}, `${formatNumber(execution.metrics.reused_tokens)} tokens, ${formatCost(execution.metrics.reused_cost_usd)} not paid again`)]
+          : null,
       ),
     );
     replaceKeepingPlace(failure, errorPanel(execution));
+    drawGraph();
+    await drawDetail();
     replaceKeepingPlace(timeline, ganttChart(entries.timeline));
     replaceKeepingPlace(metrics, metricsTable(execution));
     replaceKeepingPlace(outputs, outputsList(execution));
@@ -261,6 +376,14 @@ export async function executionPage(context, executionId) {
     actionError,
     details,
     failure,
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "graph-title" },
+      h("h2", { id: "graph-title" }, "Graph"),
+      h("p", { class: "hint" }, "Each node's live status, duration, tokens and cost; it follows the run until it ends."),
+      graph,
+      detail,
+    ),
     h("section", { class: "card", "aria-labelledby": "timeline-title" }, h("h2", { id: "timeline-title" }, "Timeline"), timeline),
     h("section", { class: "card", "aria-labelledby": "metrics-title" }, h("h2", { id: "metrics-title" }, "Metrics"), metrics),
     h(

@@ -1,8 +1,9 @@
-// Workflows: the list, one workflow (its graph, a run form, its schedules) and the JSON editor.
+// Workflows: the list, and one workflow (its graph, a run form, its versions and their diff, its schedules).
 
 import { api } from "../api.js";
 import { dagSvg } from "../dag.js";
-import { actionButton, errorContent, formatDate, h, pretty, replaceKeepingPlace, table } from "../dom.js";
+import { diffWorkflows, isEmpty } from "../diff.js";
+import { actionButton, errorContent, formatDate, h, replaceKeepingPlace, select, table } from "../dom.js";
 
 /** Text typed as input: JSON when it parses, otherwise the text itself. */
 export function parseInput(text) {
@@ -34,7 +35,7 @@ export async function workflowsPage(context) {
     ),
     workflows.length
       ? table("Your workflows", ["Name", "Id", "Agents", "Version", "Updated"], rows, { id: "workflows-table" })
-      : h("p", { class: "empty" }, "No workflows yet. Create one from JSON, or with the API."),
+      : h("p", { class: "empty" }, "No workflows yet. Build one with New workflow, or register one with the API."),
   );
 }
 
@@ -196,7 +197,7 @@ export async function workflowPage(context, workflowId) {
     },
     deleteError,
   );
-  const schedules = await schedulesSection(context, workflow);
+  const [schedules, versions] = await Promise.all([schedulesSection(context, workflow), versionsSection(workflow)]);
   if (context.left) return;
   context.main.replaceChildren(
     h(
@@ -206,7 +207,7 @@ export async function workflowPage(context, workflowId) {
       h(
         "span",
         { class: "actions" },
-        h("a", { class: "button secondary", href: `#/workflows/${encodeURIComponent(workflow.id)}/edit` }, "Edit JSON"),
+        h("a", { class: "button secondary", href: `#/workflows/${encodeURIComponent(workflow.id)}/edit` }, "Edit"),
         h("a", { class: "button secondary", href: `#/executions?workflow_id=${encodeURIComponent(workflow.id)}` }, "Executions"),
         h("a", { class: "button secondary", href: `#/documents?workflow_id=${encodeURIComponent(workflow.id)}` }, "Documents"),
         remove,
@@ -219,7 +220,7 @@ export async function workflowPage(context, workflowId) {
       h("code", {}, workflow.id),
       ` · version ${workflow.version} · updated ${formatDate(workflow.updated_at)}`,
     ),
-    workflow.description ? h("p", { class: "lead" }, workflow.description) : null,
+    h("p", { class: "lead", hidden: !workflow.description }, workflow.description ?? ""),
     h(
       "section",
       { class: "card", "aria-labelledby": "graph-title" },
@@ -228,110 +229,91 @@ export async function workflowPage(context, workflowId) {
       h("p", { class: "hint" }, "Execution order: ", (workflow.execution_order ?? []).join(" → ")),
     ),
     runForm(context, workflow),
+    versions,
     schedules,
   );
 }
 
-const NEW_WORKFLOW = {
-  name: "New workflow",
-  description: "",
-  agents: [
-    { id: "deals", type: "sales_intelligence", config: { stage: "Negotiation", min_amount: 100000, close_quarter: "Q4" } },
-    { id: "emails", type: "email_outreach", config: { max_emails: 5 } },
-  ],
-  edges: [{ source: "deals", target: "emails" }],
-};
+function shown(value) {
+  return h("code", {}, value === undefined ? "—" : JSON.stringify(value));
+}
 
-export async function editorPage(context, workflowId) {
-  const existing = workflowId ? await api.workflow(workflowId) : null;
-  const { agent_types: agentTypes } = await api.agentTypes();
-  context.setTitle(existing ? `Edit ${existing.name}` : "New workflow");
-  const definition = existing
-    ? {
-        name: existing.name,
-        description: existing.description ?? "",
-        agents: existing.agents,
-        edges: existing.edges,
-        version: existing.version,
-      }
-    : NEW_WORKFLOW;
-  const errors = h("div", { id: "editor-errors", class: "alert", role: "alert" });
-  const editor = h(
-    "textarea",
-    {
-      id: "definition",
-      class: "code-editor",
-      rows: 24,
-      spellcheck: "false",
-      autocapitalize: "off",
-      "aria-describedby": "editor-help editor-errors",
-    },
-    pretty(definition),
+/** The changes between two versions, as lists a person reads top to bottom. */
+export function diffView(diff, before, after) {
+  if (isEmpty(diff)) return h("p", { class: "empty", id: "diff-result" }, `No changes to nodes, config or edges between version ${before.version} and ${after.version}.`);
+  const group = (title, key, items, line) =>
+    items.length ? h("section", { class: `diff-group diff-${key}`, "data-diff": key }, h("h4", {}, `${title} (${items.length})`), h("ul", {}, items.map((item) => h("li", {}, line(item))))) : null;
+  return h(
+    "div",
+    { id: "diff-result", class: "diff" },
+    h("p", { class: "hint" }, `From version ${before.version} (${formatDate(before.updated_at)}) to version ${after.version} (${formatDate(after.updated_at)}).`),
+    group("Nodes added", "nodes-added", diff.nodesAdded, (node) => [h("code", {}, node.id), ` (${node.type})`]),
+    group("Nodes removed", "nodes-removed", diff.nodesRemoved, (node) => [h("code", {}, node.id), ` (${node.type})`]),
+    group("Nodes retyped", "nodes-retyped", diff.nodesRetyped, (node) => [h("code", {}, node.id), `: ${node.from} → ${node.to}`]),
+    group("Config fields changed", "config-changed", diff.configChanged, (change) => [
+      h("code", {}, `${change.id}.${change.field}`),
+      change.change === "added" ? [" added: ", shown(change.after)] : change.change === "removed" ? [" removed (was ", shown(change.before), ")"] : [": ", shown(change.before), " → ", shown(change.after)],
+    ]),
+    group("Edges added", "edges-added", diff.edgesAdded, (edge) => h("code", {}, `${edge.source} → ${edge.target}`)),
+    group("Edges removed", "edges-removed", diff.edgesRemoved, (edge) => h("code", {}, `${edge.source} → ${edge.target}`)),
+    h(
+      "div",
+      { class: "dag-wrap" },
+      dagSvg(after, {
+        label: `Version ${after.version}, changes marked`,
+        nodeAttrs: (agent) => ({
+          class: diff.nodesAdded.some((node) => node.id === agent.id)
+            ? "diff-added"
+            : diff.nodesRetyped.some((node) => node.id === agent.id) || diff.configChanged.some((change) => change.id === agent.id)
+              ? "diff-changed"
+              : null,
+        }),
+        edgeAttrs: (edge) => ({ class: diff.edgesAdded.some((added) => added.source === edge.source && added.target === edge.target) ? "diff-added" : null }),
+      }),
+    ),
   );
-  const save = h("button", { type: "submit" }, existing ? "Save changes" : "Create workflow");
+}
+
+async function versionsSection(workflow) {
+  const { versions } = await api.workflowVersions(workflow.id);
+  const result = h("div", { id: "diff-output", "aria-live": "polite" });
+  const error = h("div", { class: "alert", role: "alert", id: "diff-error" });
+  const options = versions.map((version) => [String(version.version), `Version ${version.version}`]);
+  const older = String(versions[1]?.version ?? versions[0]?.version ?? 1);
+  const newer = String(versions[0]?.version ?? 1);
   const form = h(
     "form",
     {
-      class: "editor-form",
-      "aria-labelledby": "editor-title",
+      class: "filters",
+      "aria-label": "Compare versions",
       onsubmit: async (event) => {
         event.preventDefault();
-        errors.replaceChildren();
-        let body;
+        error.replaceChildren();
+        const from = Number(form.querySelector("#diff-from").value);
+        const to = Number(form.querySelector("#diff-to").value);
         try {
-          body = JSON.parse(editor.value);
-        } catch (error) {
-          errors.replaceChildren(h("p", { class: "error-message" }, `The definition is not valid JSON: ${error.message}`));
-          editor.focus();
-          return;
-        }
-        save.disabled = true;
-        try {
-          const saved = existing ? await api.updateWorkflow(existing.id, body) : await api.createWorkflow(body);
-          context.announce(`Workflow ${saved.name} saved (version ${saved.version}).`);
-          context.navigate(`#/workflows/${encodeURIComponent(saved.id)}`);
-        } catch (error) {
-          if (error.status === 401) return;
-          errors.replaceChildren(h("p", { class: "error-code" }, `${error.status} ${error.code}`), ...errorContent(error));
-          save.disabled = false;
+          const [before, after] = await Promise.all([api.workflowVersion(workflow.id, from), api.workflowVersion(workflow.id, to)]);
+          result.replaceChildren(diffView(diffWorkflows(before, after), before, after));
+        } catch (problem) {
+          if (problem?.status !== 401) error.replaceChildren(...errorContent(problem));
         }
       },
     },
-    h("label", { for: "definition" }, "Workflow definition (JSON)"),
-    editor,
-    h(
-      "span",
-      { class: "actions" },
-      save,
-      h("a", { class: "button secondary", href: existing ? `#/workflows/${encodeURIComponent(existing.id)}` : "#/workflows" }, "Cancel"),
-    ),
+    h("div", { class: "field" }, select("diff-from", "From version", options, older)),
+    h("div", { class: "field" }, select("diff-to", "To version", options, newer)),
+    h("button", { type: "submit" }, "Compare"),
   );
-  context.main.replaceChildren(
-    h("h1", { id: "editor-title" }, existing ? `Edit ${existing.name}` : "New workflow"),
-    h(
-      "div",
-      { class: "editor-layout" },
-      form,
-      h(
-        "aside",
-        { class: "card editor-side", "aria-labelledby": "validation-title" },
-        h("h2", { id: "validation-title" }, "Validation"),
-        errors,
-        h(
-          "p",
-          { id: "editor-help", class: "hint" },
-          "The API checks the graph (no cycles, no unknown ids) and each agent's config; its messages appear here.",
-          existing ? " Keep \"version\": it guards against overwriting someone else's change." : "",
-        ),
-        h("h3", {}, "Agent types"),
-        h(
-          "ul",
-          { class: "type-list" },
-          agentTypes.map((agentType) =>
-            h("li", {}, h("a", { href: `#/agents`, title: agentType.description }, h("code", {}, agentType.type)), ` ${agentType.name}`),
-          ),
-        ),
-      ),
-    ),
+  const rows = versions.map((version) => [
+    h("strong", {}, String(version.version)),
+    version.name,
+    formatDate(version.created_at),
+    version.version === workflow.version ? "current" : "",
+  ]);
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "versions-title", id: "versions" },
+    h("h2", { id: "versions-title" }, "Versions"),
+    table("Versions of this workflow, newest first", ["Version", "Name", "Saved", ""], rows, { id: "versions-table" }),
+    versions.length > 1 ? [h("h3", {}, "Compare two versions"), form, error, result] : h("p", { class: "hint" }, "Save a change to compare versions."),
   );
 }

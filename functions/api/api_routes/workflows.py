@@ -1,4 +1,4 @@
-"""Workflows: register, list, read, replace (optimistic locking) and delete."""
+"""Workflows: register, list, read, replace (optimistic locking), delete, and read their versions."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from agentflow.models import Workflow, WorkflowDefinition, WorkflowList, WorkflowUpdate
+from agentflow.models import (
+    Workflow,
+    WorkflowDefinition,
+    WorkflowList,
+    WorkflowUpdate,
+    WorkflowVersionList,
+)
 from agentflow.services.workflows import WorkflowService
 
 from .common import json_response, tenant_of
@@ -44,6 +50,26 @@ def list_workflows(
 @router.get("/workflows/<workflow_id>", summary="Read a workflow", tags=["Workflows"])
 def get_workflow(workflow_id: WorkflowId) -> Workflow:
     return service().get(tenant_of(router), workflow_id)
+
+
+@router.get(
+    "/workflows/<workflow_id>/versions",
+    summary="List a workflow's versions, newest first",
+    tags=["Workflows"],
+)
+def list_workflow_versions(workflow_id: WorkflowId) -> WorkflowVersionList:
+    return WorkflowVersionList(versions=service().versions(tenant_of(router), workflow_id))
+
+
+@router.get(
+    "/workflows/<workflow_id>/versions/<version>",
+    summary="Read a workflow as it was at one version",
+    tags=["Workflows"],
+)
+def get_workflow_version(
+    workflow_id: WorkflowId, version: Annotated[int, Path(ge=1, le=1_000_000_000)]
+) -> Workflow:
+    return service().version(tenant_of(router), workflow_id, version)
 
 
 @router.put(

@@ -35,6 +35,17 @@ def _index_sandbox_documents(url: str, keys: list[str]) -> None:
     print(f"  {len(ready)} documents ready ({chunks} chunks) in {time.perf_counter() - clock:.1f} s")
 
 
+def _register_examples(url: str, keys: list[str]) -> None:
+    from agentflow.client import AgentFlowClient
+    from agentflow.local.examples import register_examples
+
+    for key in keys:
+        with AgentFlowClient(url, key) as client:
+            created = register_examples(client)
+    names = ", ".join(workflow["name"] for workflow in created)
+    print(f"  example workflows: {names or 'already registered'}", flush=True)
+
+
 def _local(args: argparse.Namespace) -> int:
     from agentflow.local.gateway import Gateway, GatewayServer
     from agentflow.local.stack import DEFAULT_API_KEY, DEFAULT_TENANT, LocalStack
@@ -62,6 +73,8 @@ def _local(args: argparse.Namespace) -> int:
     print(f"  web console: {server.url}/  (sign in with an API key below)")
     for tenant, key in pairs:
         print(f"  tenant {tenant!r}: Authorization: Bearer {key}")
+    if args.examples:
+        _register_examples(server.url, [key for _, key in pairs])
     if args.sandbox_documents:
         _index_sandbox_documents(server.url, [key for _, key in pairs])
     print(f"  data: {data_dir.resolve()}   Ctrl-C stops")
@@ -139,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
         dest="sandbox_documents",
         action="store_false",
         help="do not index the bundled sandbox documents for each tenant at start",
+    )
+    local.add_argument(
+        "--no-examples",
+        dest="examples",
+        action="store_false",
+        help="do not register the workflows of examples/ for each tenant at start",
     )
     local.add_argument("--sandbox-latency-ms", type=int, default=0, help="delay every sandbox connector call")
     local.add_argument(

@@ -25,6 +25,7 @@ import httpx
 
 from agentflow.client import AgentFlowClient, ApiError
 from agentflow.local.report import execution_report, gantt, log_line
+from agentflow.workflow_diff import diff_workflows
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 URL_VARIABLE = "AGENTFLOW_URL"
@@ -410,6 +411,44 @@ def _workflows_update(client: AgentFlowClient, args: argparse.Namespace) -> int:
 def _workflows_delete(client: AgentFlowClient, args: argparse.Namespace) -> int:
     client.delete_workflow(args.workflow_id)
     return _show(args, {"id": args.workflow_id, "deleted": True}, f"Deleted workflow {args.workflow_id}")
+
+
+def _workflows_versions(client: AgentFlowClient, args: argparse.Namespace) -> int:
+    versions = client.workflow_versions(args.workflow_id)
+    if _json_output(args):
+        _print_json({"versions": versions})
+        return EXIT_OK
+    rows = [(v["version"], _moment(v.get("created_at")), _clip(v["name"], 50)) for v in versions]
+    print(_table(("VERSION", "SAVED", "NAME"), rows, "(no versions)"))
+    return EXIT_OK
+
+
+def _short(value: Any) -> str:
+    return _clip(json.dumps(value, ensure_ascii=False), 60)
+
+
+def _workflows_diff(client: AgentFlowClient, args: argparse.Namespace) -> int:
+    diff = diff_workflows(
+        client.workflow_version(args.workflow_id, args.from_version),
+        client.workflow_version(args.workflow_id, args.to_version),
+    )
+    lines = [f"Workflow {args.workflow_id}: version {args.from_version} → {args.to_version}"]
+    lines += [f"  + node {node.id} ({node.type})" for node in diff.nodes_added]
+    lines += [f"  - node {node.id} ({node.type})" for node in diff.nodes_removed]
+    lines += [f"  ~ node {node.id}: type {node.from_type} → {node.to_type}" for node in diff.nodes_retyped]
+    for change in diff.config_changed:
+        where = f"  ~ {change.id}.config.{change.field}"
+        if change.change == "added":
+            lines.append(f"{where} added: {_short(change.after)}")
+        elif change.change == "removed":
+            lines.append(f"{where} removed (was {_short(change.before)})")
+        else:
+            lines.append(f"{where}: {_short(change.before)} → {_short(change.after)}")
+    lines += [f"  + edge {edge.source} → {edge.target}" for edge in diff.edges_added]
+    lines += [f"  - edge {edge.source} → {edge.target}" for edge in diff.edges_removed]
+    if diff.empty:
+        lines.append("  (no changes to nodes, config or edges)")
+    return _show(args, diff.model_dump(mode="json"), *lines)
 
 
 # Runs
@@ -959,6 +998,17 @@ def register(commands: Parsers) -> None:
     )
     delete = command(workflow_commands, "delete", _workflows_delete, "delete a workflow")
     delete.add_argument("workflow_id", metavar="WORKFLOW_ID")
+    versions = command(workflow_commands, "versions", _workflows_versions, "list a workflow's versions")
+    versions.add_argument("workflow_id", metavar="WORKFLOW_ID")
+    diff = command(
+        workflow_commands,
+        "diff",
+        _workflows_diff,
+        "what changed between two versions: nodes, config fields, edges",
+    )
+    diff.add_argument("workflow_id", metavar="WORKFLOW_ID")
+    diff.add_argument("from_version", metavar="V1", type=_positive_int)
+    diff.add_argument("to_version", metavar="V2", type=_positive_int)
 
     run = command(commands, "run", _run, "start a workflow and follow the execution until it ends")
     run.add_argument("workflow_id", metavar="WORKFLOW_ID")

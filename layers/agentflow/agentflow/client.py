@@ -102,6 +102,13 @@ class AgentFlowClient:
     def workflow(self, workflow_id: str) -> dict[str, Any]:
         return dict(self.request("GET", f"{API}/workflows/{_id(workflow_id)}"))
 
+    def workflow_versions(self, workflow_id: str) -> list[dict[str, Any]]:
+        """The workflow's versions (version, created_at, name), newest first."""
+        return list(self.request("GET", f"{API}/workflows/{_id(workflow_id)}/versions")["versions"])
+
+    def workflow_version(self, workflow_id: str, version: int) -> dict[str, Any]:
+        return dict(self.request("GET", f"{API}/workflows/{_id(workflow_id)}/versions/{int(version)}"))
+
     def update_workflow(self, workflow_id: str, definition: dict[str, Any], version: int) -> dict[str, Any]:
         """Replace the definition if ``version`` is still the stored one (else ``ApiError`` 409)."""
         body = {**definition, "version": version}

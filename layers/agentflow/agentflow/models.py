@@ -48,6 +48,10 @@ class WorkflowDefinition(_Strict):
     description: str | None = Field(None, max_length=2000)
     agents: list[AgentNode]
     edges: list[Edge] = Field(default_factory=list)
+    ui: dict[str, Any] | None = Field(
+        None,
+        description="What an editor keeps with the definition (node positions); the engine ignores it.",
+    )
 
 
 class WorkflowUpdate(WorkflowDefinition):
@@ -71,6 +75,18 @@ class Workflow(WorkflowDefinition):
 class WorkflowList(BaseModel):
     workflows: list[Workflow]
     next_token: str | None = None
+
+
+class WorkflowVersion(BaseModel):
+    """One stored version of a workflow, as the versions list names it."""
+
+    version: int
+    created_at: str
+    name: str
+
+
+class WorkflowVersionList(BaseModel):
+    versions: list[WorkflowVersion]
 
 
 class ExecutionStatus(StrEnum):

@@ -8,7 +8,14 @@ from agentflow.compiler import compile_workflow
 from agentflow.dag import validate_workflow
 from agentflow.errors import ConflictError
 from agentflow.ids import new_workflow_id
-from agentflow.models import Workflow, WorkflowDefinition, WorkflowUpdate, isoformat, utcnow
+from agentflow.models import (
+    Workflow,
+    WorkflowDefinition,
+    WorkflowUpdate,
+    WorkflowVersion,
+    isoformat,
+    utcnow,
+)
 from agentflow.registry import REGISTRY, AgentRegistry
 from agentflow.services.event_triggers import EventTriggerService
 from agentflow.services.schedules import ScheduleService
@@ -103,6 +110,17 @@ class WorkflowService:
 
     def get(self, tenant_id: str, workflow_id: str) -> Workflow:
         return self.repository.get(tenant_id, workflow_id).workflow
+
+    def versions(self, tenant_id: str, workflow_id: str) -> list[WorkflowVersion]:
+        """The workflow's versions, newest first; each was created when it was saved."""
+        return [
+            WorkflowVersion(version=stored.version, created_at=stored.updated_at, name=stored.name)
+            for stored in self.repository.versions(tenant_id, workflow_id)
+        ]
+
+    def version(self, tenant_id: str, workflow_id: str, version: int) -> Workflow:
+        """The workflow as it was at ``version`` (404 for a version it never had)."""
+        return self.repository.get_version(tenant_id, workflow_id, version).workflow
 
     def list(self, tenant_id: str, limit: int, next_token: str | None) -> tuple[list[Workflow], str | None]:
         return self.repository.list(tenant_id, limit, next_token)

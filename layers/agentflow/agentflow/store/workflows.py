@@ -128,6 +128,18 @@ class WorkflowRepository(TableRepository):
             raise NotFoundError(f"Workflow '{workflow_id}' has no version {version}.")
         return _stored(item)
 
+    def versions(self, tenant_id: str, workflow_id: str) -> list[Workflow]:
+        """Every stored version of the workflow, newest first (404 when it does not exist)."""
+        self.get(tenant_id, workflow_id)
+        paginator = self.db.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self.table,
+            KeyConditionExpression="tenant_id = :tenant AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues=to_item({":tenant": tenant_id, ":prefix": f"WFV#{workflow_id}#"}),
+            ScanIndexForward=False,
+        )
+        return [_stored(item).workflow for page in pages for item in page.get("Items", [])]
+
     def list(self, tenant_id: str, limit: int, next_token: str | None) -> tuple[list[Workflow], str | None]:
         kwargs: dict[str, Any] = {
             "TableName": self.table,
