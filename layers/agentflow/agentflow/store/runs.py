@@ -15,8 +15,6 @@ from agentflow.models import AgentRun, AgentRunStatus
 from agentflow.store.dynamo import TableRepository, batch_get, from_item, to_item
 from agentflow.store.payloads import PayloadStore
 
-# BatchGetItem reads at most 100 keys per call.
-
 
 def run_key(tenant_id: str, execution_id: str) -> str:
     """The partition of one execution's runs."""
