@@ -22,8 +22,8 @@ def test_a_retried_slack_agent_posts_no_message_twice(
     api: GatewayApi, stack: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a Slack that answers "ratelimited" to the third message of the first attempt
-    from agentflow.connectors.slack import SlackSandbox
     from agentflow.errors import TransientAgentError
+    from agentflow_sandbox.slack import SlackSandbox
 
     real = SlackSandbox.post_message
     calls: list[int] = []

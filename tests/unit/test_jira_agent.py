@@ -11,8 +11,9 @@ from pydantic import ValidationError
 
 from agentflow.agents.base import AgentContext
 from agentflow.agents.jira import JiraAgent, JiraConfig, render_template
-from agentflow.connectors.jira import IssueDraft, IssueOutcome, JiraSandbox
+from agentflow.connectors.jira import IssueDraft, IssueOutcome
 from agentflow.errors import AgentError, ConnectorError, TransientAgentError
+from agentflow_sandbox.jira import JiraSandbox
 from tests.unit.agent_support import RecordingLog, reference_deals, sandbox_context
 
 WORKERS = {
