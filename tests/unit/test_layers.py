@@ -31,7 +31,9 @@ def test_no_agent_layer_module_defines_or_imports_an_emulator() -> None:
             if isinstance(node, ast.ClassDef):
                 assert not node.name.endswith("Sandbox"), f"{path}: class {node.name}"
             if isinstance(node, ast.ImportFrom):
-                assert not (node.module or "").startswith("agentflow_sandbox"), f"{path} imports {node.module}"
+                assert not (node.module or "").startswith("agentflow_sandbox"), (
+                    f"{path} imports {node.module}"
+                )
             if isinstance(node, ast.Import):
                 assert all(not alias.name.startswith("agentflow_sandbox") for alias in node.names), path
 

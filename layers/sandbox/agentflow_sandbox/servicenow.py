@@ -24,6 +24,7 @@ from agentflow.connectors.servicenow import (
     MAX_QUERY_RESULTS,
     NUMBER_PREFIXES,
     PRIORITY_MATRIX,
+    REFERENCE_FIELDS,
     SANDBOX_BASE_URL,
     ServiceNowRecord,
     check_table,
@@ -41,7 +42,7 @@ _CONDITION = re.compile(
     re.DOTALL,
 )
 # Reference fields whose display value (a name) the sandbox stores; ".name" dot-walks to it.
-_REFERENCES = frozenset({"company", "caller_id", "assignment_group", "assigned_to", "opened_by"})
+_REFERENCES = REFERENCE_FIELDS
 
 
 @dataclass(frozen=True)

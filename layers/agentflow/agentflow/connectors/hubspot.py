@@ -547,7 +547,12 @@ class HubSpotClient(HubSpotConnector):
         unique = list(dict.fromkeys(ids))
         found: dict[str, dict] = {}
         for chunk in _chunks(unique, BATCH_READ_SIZE):
-            body = {"properties": list(properties), "inputs": [{"id": object_id} for object_id in chunk]}
+            # HubSpot's spec marks propertiesWithHistory required; an empty list asks for no history.
+            body = {
+                "properties": list(properties),
+                "propertiesWithHistory": [],
+                "inputs": [{"id": object_id} for object_id in chunk],
+            }
             answer = self._call("POST", f"/crm/v3/objects/{object_type}/batch/read", json=body)
             for item in answer.get("results") or []:
                 found[str(item["id"])] = dict(item.get("properties") or {})

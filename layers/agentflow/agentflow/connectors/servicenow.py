@@ -71,6 +71,8 @@ NUMBER_PREFIXES = {
 FIRST_NEW_NUMBER = 10_001
 
 _KNOWN_FIELDS = frozenset(DEFAULT_FIELDS) - {"sys_id"}
+# Reference fields agents give by display value (a company's or group's name, a person's name).
+REFERENCE_FIELDS = frozenset({"company", "caller_id", "assignment_group", "assigned_to", "opened_by"})
 
 
 class ServiceNowRecord(BaseModel):
@@ -117,6 +119,11 @@ class ServiceNowConnector(Protocol):
     ) -> list[ServiceNowRecord]:
         """Records of ``table`` matching an encoded query, at most ``limit``."""
         ...
+
+
+def display_inputs(values: Mapping[str, str]) -> dict[str, str]:
+    """``values`` with the base-system choice values (urgency "2") as their labels ("2 - Medium")."""
+    return {field: CHOICE_LABELS.get(field, {}).get(value, value) for field, value in values.items()}
 
 
 def record_url(base_url: str, table: str, sys_id: str) -> str:
@@ -246,14 +253,23 @@ class ServiceNowClient:
     def create_record(
         self, table: str, values: Mapping[str, str], *, fields: Sequence[str] = DEFAULT_FIELDS
     ) -> ServiceNowRecord:
-        """``POST /api/now/table/{table}`` with ``values`` as the JSON body."""
+        """``POST /api/now/table/{table}`` with ``values`` as the JSON body.
+
+        Reference fields given by name are stored only with ``sysparm_input_display_value=true``;
+        that flag makes every input a display value, so choice fields go as their labels then.
+        """
+        params = self._params(fields)
+        body = dict(values)
+        if REFERENCE_FIELDS & body.keys():
+            params["sysparm_input_display_value"] = "true"
+            body = display_inputs(body)
         response = self._http.request(
             "POST",
             f"{self.base_url}/api/now/table/{check_table(table)}",
             auth=self._auth,
             headers=self._headers,
-            params=self._params(fields),
-            json=dict(values),
+            params=params,
+            json=body,
         )
         body = response.json()
         result = body.get("result") if isinstance(body, dict) else None
