@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import re
 import threading
@@ -240,6 +241,25 @@ _COMMENT_ID_BASE = 41_000_000_000_000
 _USER_ID_BASE = 42_000_000_000_000
 
 
+def _request_digest(ticket: NewTicket) -> str:
+    return hashlib.sha256(ticket.model_dump_json(exclude={"idempotency_key"}).encode()).hexdigest()
+
+
+def _keyed(lines: Iterable[dict[str, Any]], ticket: NewTicket) -> dict[str, Any] | None:
+    """The line an earlier request with ``ticket``'s Idempotency-Key created, as Zendesk replays it.
+
+    Zendesk refuses a key reused with other parameters (HTTP 400, IdempotentRequestError).
+    """
+    for line in lines:
+        if line.get("idempotency_key") == ticket.idempotency_key:
+            if line.get("request") != _request_digest(ticket):
+                raise ConnectorError(
+                    "zendesk: IdempotentRequestError: the Idempotency-Key was used with other parameters"
+                )
+            return line
+    return None
+
+
 class ZendeskSandbox:
     """Zendesk without the network: the bundled help desk plus what this sandbox created.
 
@@ -297,18 +317,27 @@ class ZendeskSandbox:
             return [json.loads(line) for line in lines if line.strip()]
 
     @staticmethod
-    def _append_next(path: Path, build: Callable[[list[dict[str, Any]]], dict[str, Any]]) -> dict[str, Any]:
+    def _append_next(
+        path: Path,
+        build: Callable[[list[dict[str, Any]]], dict[str, Any]],
+        earlier: Callable[[list[dict[str, Any]]], dict[str, Any] | None] | None = None,
+    ) -> dict[str, Any]:
         """Append the line ``build`` makes from the file's current lines, all under one lock.
 
         The lock spans the read and the write, so two writers (threads of local Parallel
-        branches, or processes) never hand out the same id.
+        branches, or processes) never hand out the same id. A line ``earlier`` finds is returned
+        instead, and nothing is written (a replayed idempotent request).
         """
         path.parent.mkdir(parents=True, exist_ok=True)
         with _file_lock, path.open("a+", encoding="utf-8") as out:
             fcntl.flock(out, fcntl.LOCK_EX)
             try:
                 out.seek(0)
-                line = build([json.loads(text) for text in out.read().splitlines() if text.strip()])
+                lines = [json.loads(text) for text in out.read().splitlines() if text.strip()]
+                found = earlier(lines) if earlier is not None else None
+                if found is not None:
+                    return found
+                line = build(lines)
                 out.write(json.dumps(line, ensure_ascii=False) + "\n")  # "a+" writes at the end
                 out.flush()
             finally:
@@ -399,10 +428,16 @@ class ZendeskSandbox:
                 "tenant_id": self.tenant_id,
                 "external_id": ticket.external_id,
                 "public": ticket.public,
+                "idempotency_key": ticket.idempotency_key,
+                "request": _request_digest(ticket),
                 "ticket": record.model_dump(mode="json"),
             }
 
-        return ZendeskTicket.model_validate(self._append_next(self.tickets_path, build)["ticket"])
+        def earlier(lines: list[dict[str, Any]]) -> dict[str, Any] | None:
+            return _keyed(self._mine(lines), ticket) if ticket.idempotency_key else None
+
+        line = self._append_next(self.tickets_path, build, earlier)
+        return ZendeskTicket.model_validate(line["ticket"])
 
     def add_comment(self, ticket_id: int, body: str, *, public: bool = False) -> TicketComment:
         """Append a comment to a ticket this sandbox holds; closed tickets refuse it, as in Zendesk."""
