@@ -18,13 +18,15 @@ from agentflow.connectors.base import sandbox_pause
 if TYPE_CHECKING:
     from agentflow.settings import Settings
 from agentflow.connectors.slack import (
-    _CHANNEL_ID,
-    _CHANNEL_NAME,
     BLOCKS_LIMIT,
+    CHANNEL_ID,
+    CHANNEL_NAME,
     SANDBOX_WORKSPACE_URL,
     TEXT_LIMIT,
     PostedMessage,
+    keyed_message,
     slack_error,
+    write_metadata,
 )
 
 # --- sandbox -----------------------------------------------------------------------------------
@@ -34,7 +36,7 @@ _log_lock = threading.Lock()
 
 def sandbox_channel_id(channel: str) -> str:
     """The id the sandbox gives a channel: ids pass through, names get a stable Slack-like id."""
-    if _CHANNEL_ID.match(channel):
+    if CHANNEL_ID.match(channel):
         return channel
     digest = hashlib.sha256(channel.lstrip("#").encode("utf-8")).digest()
     return "C0" + base64.b32encode(digest).decode("ascii")[:9]
@@ -86,10 +88,11 @@ class SlackSandbox:
         *,
         blocks: list[dict[str, Any]] | None = None,
         thread_ts: str | None = None,
+        write_key: str | None = None,
     ) -> PostedMessage:
         """Append the message to the log and return its channel id and a fresh, increasing ts."""
         sandbox_pause(self.latency_ms)
-        if not (_CHANNEL_ID.match(channel) or _CHANNEL_NAME.match(channel)):
+        if not (CHANNEL_ID.match(channel) or CHANNEL_NAME.match(channel)):
             raise slack_error("chat.postMessage", "channel_not_found", credentials_secret=None)
         error = None
         if not text.strip() and not blocks:
@@ -115,18 +118,36 @@ class SlackSandbox:
                 record = {
                     "ts": ts_text,
                     "channel": channel_id,
-                    "channel_name": None if _CHANNEL_ID.match(channel) else channel.lstrip("#"),
+                    "channel_name": None if CHANNEL_ID.match(channel) else channel.lstrip("#"),
                     "tenant_id": self.tenant_id,
                     "thread_ts": thread_ts,
                     "posted_at": now.astimezone(UTC).isoformat(),
                     "text": text,
                     "blocks": blocks or [],
+                    "metadata": write_metadata(write_key) if write_key else None,
                 }
                 log.write(json.dumps(record, ensure_ascii=False) + "\n")
                 log.flush()
             finally:
                 fcntl.flock(log, fcntl.LOCK_UN)
         return PostedMessage(channel=channel_id, ts=ts_text, text=text)
+
+    def find_posted(
+        self, channel: str, write_key: str, *, thread_ts: str | None = None
+    ) -> PostedMessage | None:
+        """The tenant's message in ``channel`` (or in its thread) whose metadata carries ``write_key``."""
+        sandbox_pause(self.latency_ms)
+        channel_id = sandbox_channel_id(channel)
+        messages = [
+            message
+            for message in self.messages(channel_id)
+            if message.get("tenant_id") == self.tenant_id
+            and (thread_ts is None or message.get("thread_ts") == thread_ts)
+        ]
+        found = keyed_message(messages, write_key)
+        if found is None:
+            return None
+        return PostedMessage(channel=channel_id, ts=str(found["ts"]), text=str(found.get("text") or ""))
 
     def permalink(self, channel: str, ts: str) -> str:
         """The message's URL in the sandbox workspace, shaped as Slack's (``p`` + ts without the dot)."""

@@ -41,8 +41,29 @@ _AUTH_ERRORS = frozenset(
 _TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
-_CHANNEL_ID = re.compile(r"^[CGDU][A-Z0-9]{8,}$")
-_CHANNEL_NAME = re.compile(r"^#?[a-z0-9][a-z0-9_-]{0,79}$")
+CHANNEL_ID = re.compile(r"^[CGDU][A-Z0-9]{8,}$")
+CHANNEL_NAME = re.compile(r"^#?[a-z0-9][a-z0-9_-]{0,79}$")
+# Message metadata marks AgentFlow's posts with their write key, for the lookup after a lost answer.
+METADATA_EVENT_TYPE = "agentflow_write"
+# How far back a retry reads a channel's history for an earlier attempt's message.
+LOOKUP_HISTORY_LIMIT = 100
+
+
+def write_metadata(write_key: str) -> dict[str, Any]:
+    """The ``metadata`` of a message posted under ``write_key`` (Slack's message metadata shape)."""
+    return {"event_type": METADATA_EVENT_TYPE, "event_payload": {"write_key": write_key}}
+
+
+def keyed_message(messages: Any, write_key: str) -> Mapping[str, Any] | None:
+    """The message among ``messages`` whose metadata carries ``write_key``."""
+    for message in messages if isinstance(messages, list) else []:
+        metadata = message.get("metadata") if isinstance(message, Mapping) else None
+        if not isinstance(metadata, Mapping) or metadata.get("event_type") != METADATA_EVENT_TYPE:
+            continue
+        payload = metadata.get("event_payload")
+        if isinstance(payload, Mapping) and payload.get("write_key") == write_key:
+            return message
+    return None
 
 
 class PostedMessage(BaseModel):
@@ -63,8 +84,22 @@ class SlackConnector(Protocol):
         *,
         blocks: list[dict[str, Any]] | None = None,
         thread_ts: str | None = None,
+        write_key: str | None = None,
     ) -> PostedMessage:
-        """Post ``text`` (the notification and fallback) with ``blocks`` to a channel name or id."""
+        """Post ``text`` (the notification and fallback) with ``blocks`` to a channel name or id.
+
+        ``write_key`` goes into the message's metadata, where :meth:`find_posted` finds it.
+        """
+        ...
+
+    def find_posted(
+        self, channel: str, write_key: str, *, thread_ts: str | None = None
+    ) -> PostedMessage | None:
+        """The message an earlier attempt posted under ``write_key`` (its answer lost), or None.
+
+        Reads the channel's recent history (a thread's replies with ``thread_ts``); ``channel``
+        must be a channel id for the live API.
+        """
         ...
 
     def permalink(self, channel: str, ts: str) -> str:
@@ -167,6 +202,7 @@ class SlackClient:
         *,
         blocks: list[dict[str, Any]] | None = None,
         thread_ts: str | None = None,
+        write_key: str | None = None,
     ) -> PostedMessage:
         """``chat.postMessage``; link unfurling is off so alerts stay compact."""
         payload: dict[str, Any] = {
@@ -179,6 +215,8 @@ class SlackClient:
             payload["blocks"] = blocks
         if thread_ts:
             payload["thread_ts"] = thread_ts
+        if write_key:
+            payload["metadata"] = write_metadata(write_key)
         body = self._call(
             "chat.postMessage",
             "POST",
@@ -190,6 +228,32 @@ class SlackClient:
         if not isinstance(ts, str) or not isinstance(channel_id, str):
             raise ConnectorError("slack: chat.postMessage answered ok without ts and channel")
         return PostedMessage(channel=channel_id, ts=ts, text=text)
+
+    def find_posted(
+        self, channel: str, write_key: str, *, thread_ts: str | None = None
+    ) -> PostedMessage | None:
+        """``conversations.history`` (or ``conversations.replies`` in a thread) with metadata.
+
+        Slack limits these reads (Tier 3; 1 a minute for apps outside the Marketplace), so agents
+        call this only on a retry, once per message whose outcome is unknown.
+        """
+        if not CHANNEL_ID.match(channel):
+            raise ConnectorError(
+                f"slack: looking up an earlier post needs a channel id (C0...), not '{channel}'"
+            )
+        params: dict[str, Any] = {
+            "channel": channel,
+            "include_all_metadata": "true",
+            "limit": LOOKUP_HISTORY_LIMIT,
+        }
+        method = "conversations.history"
+        if thread_ts:
+            method, params["ts"] = "conversations.replies", thread_ts
+        body = self._call(method, "GET", params=params)
+        found = keyed_message(body.get("messages"), write_key)
+        if found is None or not isinstance(found.get("ts"), str):
+            return None
+        return PostedMessage(channel=channel, ts=found["ts"], text=str(found.get("text") or ""))
 
     def permalink(self, channel: str, ts: str) -> str:
         """``chat.getPermalink`` for a posted message."""
