@@ -344,13 +344,12 @@ class JiraAgent(Agent[JiraConfig]):
             batch = missing[start : start + BULK_CREATE_LIMIT]
             if ctx.retried:
                 found = _labelled(jira, [write_keys[n] for n in batch])
+                # Found issues join the recorded ones: the output shows them as the create answered.
                 for n in (n for n in batch if write_keys[n] in found):
-                    issue = found[write_keys[n]]
-                    outcomes[n] = IssueOutcome(issue=issue.model_copy(update={"labels": drafts[n].labels}))
-                    created_before[keys[n]] = issue.model_dump(include={"key", "id", "url"})
+                    created_before[keys[n]] = found[write_keys[n]].model_dump(include={"key", "id", "url"})
                 if found:
                     ctx.log.info(f"{len(found)} issues were found created by an earlier attempt's request")
-                batch = [n for n in batch if n not in outcomes]
+                batch = [n for n in batch if write_keys[n] not in found]
             labelled = [
                 drafts[n].model_copy(update={"labels": [*drafts[n].labels, write_keys[n]]}) for n in batch
             ]
