@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
-import xml.etree.ElementTree as ET  # noqa: S405 - reads the vendor's own published metadata
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ast
+import sys
 import tomllib
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT_LAYER = ROOT / "layers/agentflow"
@@ -53,3 +56,19 @@ def test_the_installed_package_data_follows_the_split() -> None:
     assert setuptools["package-data"]["agentflow"] == ["py.typed"]
     assert "data/*.json" in setuptools["package-data"]["agentflow_sandbox"]
     assert setuptools["packages"]["find"]["where"] == ["layers/agentflow", "layers/sandbox"]
+
+
+def test_a_sandbox_on_a_stack_without_the_sandbox_layer_fails_plainly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from agentflow.connectors.factory import ConnectorFactory
+    from agentflow.errors import ConnectorError
+    from agentflow.settings import Settings
+
+    # Given a deployed function without the sandbox layer (agentflow_sandbox cannot be imported)
+    monkeypatch.setitem(sys.modules, "agentflow_sandbox", None)
+    monkeypatch.delitem(sys.modules, "agentflow_sandbox.jira", raising=False)
+    factory = ConnectorFactory(Settings.model_validate({"CONNECTOR_MODE": "sandbox"}), "t")
+    # When an agent opens its connector in sandbox mode, Then the error says what is missing
+    with pytest.raises(ConnectorError, match="needs the sandbox layer"):
+        factory.open("jira")
