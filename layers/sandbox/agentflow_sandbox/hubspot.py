@@ -32,19 +32,19 @@ from agentflow.connectors.hubspot import (
     HubSpotNotFoundError,
     HubSpotOwner,
     NewNote,
-    _check_properties,
-    _iso,
-    _normal,
-    _number,
-    _plain_number,
     build_contact,
     build_deal,
+    check_properties,
     contact_sort_key,
     deal_sort_key,
     epoch_ms,
+    iso_timestamp,
+    normal_name,
     note_associations,
     owner_from_record,
     parse_hubspot_datetime,
+    parse_number,
+    plain_number,
     stages_from_pipelines,
 )
 
@@ -73,7 +73,7 @@ def _shift_moment(value: str | None, years: int) -> str | None:
         shifted = moment.replace(year=moment.year + years)
     except ValueError:  # Feb 29 into a year without one
         shifted = moment.replace(year=moment.year + years, day=28)
-    return _iso(shifted)
+    return iso_timestamp(shifted)
 
 
 @lru_cache(maxsize=8)
@@ -200,7 +200,7 @@ class HubSpotSandbox(HubSpotConnector):
             properties = record["properties"]
             if stage_ids is not None and properties.get("dealstage") not in stage_ids:
                 continue
-            amount = _number(properties.get("amount"))
+            amount = parse_number(properties.get("amount"))
             if query.min_amount is not None and (amount is None or amount < query.min_amount):
                 continue
             closes = parse_hubspot_datetime(properties.get("closedate"))
@@ -231,8 +231,10 @@ class HubSpotSandbox(HubSpotConnector):
         sandbox_pause(self.latency_ms)
         data = self._data()
         companies = data["companies_by_id"]
-        wanted = {_normal(name) for name in query.companies}
-        company_ids = {cid for cid, props in companies.items() if _normal(str(props.get("name"))) in wanted}
+        wanted = {normal_name(name) for name in query.companies}
+        company_ids = {
+            cid for cid, props in companies.items() if normal_name(str(props.get("name"))) in wanted
+        }
         if query.companies and not company_ids:
             return []
         domain = query.email_domain.strip().lstrip("@").lower() if query.email_domain else None
@@ -251,7 +253,7 @@ class HubSpotSandbox(HubSpotConnector):
         self, deal_id: str, properties: Mapping[str, str], *, stage: str | None = None
     ) -> DealUpdate:
         """Record the update under ``{sandbox_dir}/hubspot/deal_updates.jsonl`` and return it."""
-        _check_properties(properties)
+        check_properties(properties)
         record = self._deal_records().get(deal_id)
         if record is None:
             raise HubSpotNotFoundError(f"hubspot: deal {deal_id} does not exist")
@@ -267,13 +269,14 @@ class HubSpotSandbox(HubSpotConnector):
             changes["dealstage"], label = target.id, target.label
             if target.probability is not None:
                 # HubSpot recalculates the stage probability when a deal moves; so does the sandbox.
-                changes.setdefault("hs_deal_stage_probability", _plain_number(target.probability))
+                changes.setdefault("hs_deal_stage_probability", plain_number(target.probability))
         if not changes:
             raise ConnectorError("a HubSpot deal update needs at least one property")
         sandbox_pause(self.latency_ms)
         updated_at = datetime.now(UTC)
         self._append(
-            "deal_updates.jsonl", {"deal_id": deal_id, "properties": changes, "updated_at": _iso(updated_at)}
+            "deal_updates.jsonl",
+            {"deal_id": deal_id, "properties": changes, "updated_at": iso_timestamp(updated_at)},
         )
         shown = {key: value for key, value in changes.items() if key in properties or key == "dealstage"}
         return DealUpdate(id=deal_id, properties=shown, stage=label, updated_at=updated_at)
@@ -294,9 +297,9 @@ class HubSpotSandbox(HubSpotConnector):
             "notes.jsonl",
             {
                 "id": note_id,
-                "properties": {"hs_note_body": note.body, "hs_timestamp": _iso(note.timestamp)},
+                "properties": {"hs_note_body": note.body, "hs_timestamp": iso_timestamp(note.timestamp)},
                 "associations": note_associations(note),
-                "created_at": _iso(datetime.now(UTC)),
+                "created_at": iso_timestamp(datetime.now(UTC)),
             },
         )
         return HubSpotNote(

@@ -21,8 +21,8 @@ from agentflow.connectors.sap import (
     BusinessPartner,
     NameMatch,
     SalesOrder,
-    _distinct,
-    _order_key,
+    distinct,
+    order_key,
 )
 
 # --- sandbox -------------------------------------------------------------------------------------
@@ -59,7 +59,7 @@ def _load_sandbox(
             order.RequestedDeliveryDate += shift
         orders.append(order)
     partners.sort(key=lambda partner: partner.BusinessPartner)
-    orders.sort(key=_order_key)
+    orders.sort(key=order_key)
     return tuple(partners), tuple(orders)
 
 
@@ -96,7 +96,7 @@ class SapSandbox:
     ) -> list[BusinessPartner]:
         """Partners named (or, with ``prefix``, starting with) any of ``names``, by number."""
         sandbox_pause(self.latency_ms)
-        wanted = _distinct(names)
+        wanted = distinct(names)
 
         def matches(full_name: str) -> bool:
             if not wanted:
@@ -113,7 +113,7 @@ class SapSandbox:
     ) -> list[SalesOrder]:
         """Orders of these sold-to parties with their items, by order number."""
         sandbox_pause(self.latency_ms)
-        parties = set(_distinct(sold_to_parties))
+        parties = set(distinct(sold_to_parties))
         found = [
             order
             for order in self.sales_orders()

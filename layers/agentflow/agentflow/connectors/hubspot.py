@@ -199,7 +199,8 @@ class HubSpotNotFoundError(ConnectorError):
 # --- shared logic ------------------------------------------------------------------------------
 
 
-def _normal(text: str) -> str:
+def normal_name(text: str) -> str:
+    """``text`` with runs of white space as one space, case-folded (how names are compared)."""
     return " ".join(text.split()).casefold()
 
 
@@ -209,11 +210,11 @@ def matching_stages(stages: Sequence[DealStage], name: str) -> list[DealStage]:
     Case-insensitive, in every pipeline; so "Negotiation" finds a "Negotiation" stage and
     "Closed" finds both "Closed Won" and "Closed Lost".
     """
-    wanted = _normal(name)
+    wanted = normal_name(name)
     if not wanted:
         return []
-    exact = [s for s in stages if s.id.casefold() == wanted or _normal(s.label) == wanted]
-    return exact or [s for s in stages if _normal(s.label).startswith(wanted)]
+    exact = [s for s in stages if s.id.casefold() == wanted or normal_name(s.label) == wanted]
+    return exact or [s for s in stages if normal_name(s.label).startswith(wanted)]
 
 
 def parse_hubspot_datetime(value: Any) -> datetime | None:
@@ -241,7 +242,8 @@ def epoch_ms(day: date, *, end_of_day: bool = False) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _number(value: Any) -> float | None:
+def parse_number(value: Any) -> float | None:
+    """A HubSpot number property (a string) as a float; None when empty or not a number."""
     if value is None or value == "":
         return None
     try:
@@ -250,7 +252,8 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def _plain_number(value: float) -> str:
+def plain_number(value: float) -> str:
+    """``value`` as HubSpot writes numbers: no exponent, no trailing zeros."""
     return format(Decimal(str(value)).normalize(), "f")
 
 
@@ -284,7 +287,7 @@ def build_deal(
     """A :class:`HubSpotDeal` from a deal's properties and its already-read company, contact, owner."""
     stage_id = str(properties.get("dealstage") or "")
     stage = stages.get(stage_id)
-    probability = _number(properties.get("hs_deal_stage_probability"))
+    probability = parse_number(properties.get("hs_deal_stage_probability"))
     if probability is None and stage is not None:
         probability = stage.probability
     closes = parse_hubspot_datetime(properties.get("closedate"))
@@ -295,7 +298,7 @@ def build_deal(
         name=str(properties.get("dealname") or ""),
         account_id=company[0] if company else None,
         account_name=str(company[1].get("name") or "") if company else "",
-        amount=_number(properties.get("amount")) or 0.0,
+        amount=parse_number(properties.get("amount")) or 0.0,
         currency=str(properties.get("deal_currency_code") or "USD"),
         stage=stage.label if stage else stage_id,
         stage_id=stage_id,
@@ -347,7 +350,8 @@ def note_associations(note: NewNote) -> list[dict[str, Any]]:
     ]
 
 
-def _check_properties(properties: Mapping[str, str]) -> None:
+def check_properties(properties: Mapping[str, str]) -> None:
+    """Refuse property names HubSpot would not accept (lower-case letters, digits, underscores)."""
     for name in properties:
         if not PROPERTY_NAME.match(name):
             raise ConnectorError(f"'{name}' is not a HubSpot property name (lower-case, digits, underscores)")
@@ -433,9 +437,7 @@ def deal_search_filters(query: OpportunityQuery, stage_ids: Sequence[str] | None
         else:
             filters.append({"propertyName": "dealstage", "operator": "IN", "values": list(stage_ids)})
     if query.min_amount is not None:
-        filters.append(
-            {"propertyName": "amount", "operator": "GTE", "value": _plain_number(query.min_amount)}
-        )
+        filters.append({"propertyName": "amount", "operator": "GTE", "value": plain_number(query.min_amount)})
     if query.close_from is not None and query.close_to is not None:
         filters.append(
             {
@@ -692,7 +694,7 @@ class HubSpotClient(HubSpotConnector):
         self, deal_id: str, properties: Mapping[str, str], *, stage: str | None = None
     ) -> DealUpdate:
         """``PATCH /crm/v3/objects/deals/{id}`` with the properties (and the stage's id as dealstage)."""
-        _check_properties(properties)
+        check_properties(properties)
         changes = dict(properties)
         label = None
         if stage is not None:
@@ -775,7 +777,7 @@ class HubSpotClient(HubSpotConnector):
     def create_note(self, note: NewNote) -> HubSpotNote:
         """``POST /crm/v3/objects/notes`` with hs_note_body, hs_timestamp and the associations."""
         body = {
-            "properties": {"hs_note_body": note.body, "hs_timestamp": _iso(note.timestamp)},
+            "properties": {"hs_note_body": note.body, "hs_timestamp": iso_timestamp(note.timestamp)},
             "associations": note_associations(note),
         }
         answer = self._call("POST", "/crm/v3/objects/notes", json=body)
@@ -801,7 +803,8 @@ def _record_sort_key(record: Mapping[str, Any]) -> tuple[bool, datetime, int]:
     )
 
 
-def _iso(moment: datetime) -> str:
+def iso_timestamp(moment: datetime) -> str:
+    """``moment`` in HubSpot's timestamp form: UTC, milliseconds, ``Z``."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -823,7 +826,7 @@ def stages_from_pipelines(pipelines: Iterable[Mapping[str, Any]]) -> list[DealSt
                     pipeline_id=str(pipeline["id"]),
                     pipeline_label=str(pipeline.get("label") or pipeline["id"]),
                     display_order=int(stage.get("displayOrder") or 0),
-                    probability=_number(metadata.get("probability")),
+                    probability=parse_number(metadata.get("probability")),
                     is_closed=str(metadata.get("isClosed", "false")).lower() == "true",
                 )
             )

@@ -276,7 +276,8 @@ def _batches(values: Sequence[str], size: int) -> list[Sequence[str]]:
     return [values[start : start + size] for start in range(0, len(values), size)]
 
 
-def _distinct(values: Sequence[str]) -> list[str]:
+def distinct(values: Sequence[str]) -> list[str]:
+    """The non-empty ``values``, each once, in their first order."""
     return list(dict.fromkeys(value for value in values if value))
 
 
@@ -471,7 +472,7 @@ class SapClient:
         """Partners named (or, with ``prefix``, starting with) any of ``names``, by number."""
         select = ",".join(_PARTNER_FIELDS)
         filters: list[str | None] = [
-            name_filter(batch, match) for batch in _batches(_distinct(names), FILTER_BATCH)
+            name_filter(batch, match) for batch in _batches(distinct(names), FILTER_BATCH)
         ]
         found: dict[str, BusinessPartner] = {}
         for where in filters or [None]:
@@ -489,7 +490,7 @@ class SapClient:
         """Orders of these sold-to parties with their items, by order number."""
         select = ",".join(_ORDER_FIELDS + tuple(f"to_Item/{field}" for field in _ITEM_FIELDS))
         found: dict[str, SalesOrder] = {}
-        for batch in _batches(_distinct(sold_to_parties), FILTER_BATCH):
+        for batch in _batches(distinct(sold_to_parties), FILTER_BATCH):
             params = {
                 "$filter": sales_order_filter(batch, open_only=open_only),
                 "$expand": "to_Item",
@@ -499,7 +500,7 @@ class SapClient:
             for record in self._query(SALES_ORDER_PATH, params, cap=limit, page_size=ORDER_PAGE_SIZE):
                 order = order_from_record(record)
                 found.setdefault(order.SalesOrder, order)
-        return sorted(found.values(), key=_order_key)[:limit]
+        return sorted(found.values(), key=order_key)[:limit]
 
 
 def _results(d: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -509,7 +510,8 @@ def _results(d: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [row for row in results if isinstance(row, dict)]
 
 
-def _order_key(order: SalesOrder) -> tuple[int, str]:
+def order_key(order: SalesOrder) -> tuple[int, str]:
+    """Sort key of sales orders: by number, numerically when the numbers' lengths differ."""
     # Order numbers are digit strings of one length in practice; sort numerically when they differ.
     return (len(order.SalesOrder), order.SalesOrder)
 
