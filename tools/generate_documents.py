@@ -2,7 +2,7 @@
 
 The email agent's ``use_rag`` retrieves context for each deal's account from uploaded documents and
 cites them (document, page, excerpt). This writes a small corpus of such documents to
-``layers/agentflow/agentflow/data/documents/``, as a sales team would keep them for the seller of
+``layers/sandbox/agentflow_sandbox/data/documents/``, as a sales team would keep them for the seller of
 the sandbox CRMs (the invented "Halyard Software"):
 
 - account plans for every account that owns one of the reference workflow's 20 deals (Negotiation
@@ -54,8 +54,8 @@ except ImportError:  # run as tools/generate_documents.py: tools/ is on sys.path
     from generate_sandbox_data import is_reference_match
 
 ROOT = Path(__file__).resolve().parents[1]
-CRM_DATA = ROOT / "layers/agentflow/agentflow/data/salesforce_opportunities.json"
-OUTPUT_DIR = ROOT / "layers/agentflow/agentflow/data/documents"
+CRM_DATA = ROOT / "layers/sandbox/agentflow_sandbox/data/salesforce_opportunities.json"
+OUTPUT_DIR = ROOT / "layers/sandbox/agentflow_sandbox/data/documents"
 QUESTIONS_OUTPUT = ROOT / "bench/rag_questions.json"
 FIXED_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 VENDOR = "Halyard Software"

@@ -1,6 +1,6 @@
 """Generate the HubSpot sandbox portal (deterministic: same output every run).
 
-The sandbox HubSpot answers agents from ``layers/agentflow/agentflow/data/hubspot_crm.json``. It is
+The sandbox HubSpot answers agents from ``layers/sandbox/agentflow_sandbox/data/hubspot_crm.json``. It is
 the same company as the Salesforce sandbox, seen through HubSpot: its accounts are the companies,
 its opportunity contacts are the contacts (plus a few leads with no deal yet), its reps are the
 owners, and about 200 of its opportunities are the deals, with the same names, amounts, close dates
@@ -32,8 +32,8 @@ except ImportError:  # run as tools/<script>.py: tools/ is on sys.path
     import datafile  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "layers/agentflow/agentflow/data/salesforce_opportunities.json"
-OUTPUT = ROOT / "layers/agentflow/agentflow/data/hubspot_crm.json"
+SOURCE = ROOT / "layers/sandbox/agentflow_sandbox/data/salesforce_opportunities.json"
+OUTPUT = ROOT / "layers/sandbox/agentflow_sandbox/data/hubspot_crm.json"
 SEED = 20261002
 DEAL_COUNT = 200
 PORTAL_ID = 48213907

@@ -1,6 +1,6 @@
 """Generate the Jira sandbox's bundled issues (deterministic: same output every run).
 
-The sandbox Jira answers JQL searches from ``layers/agentflow/agentflow/data/jira_issues.json``:
+The sandbox Jira answers JQL searches from ``layers/sandbox/agentflow_sandbox/data/jira_issues.json``:
 three projects that line up with the CRM sandbox (``salesforce_opportunities.json``, read here so
 the two cannot drift apart):
 
@@ -35,7 +35,7 @@ except ImportError:  # run as tools/<script>.py: tools/ is on sys.path
 
 BASE_DATE = date(2026, 6, 1)
 SEED = 20260601
-DATA_DIR = Path(__file__).resolve().parents[1] / "layers/agentflow/agentflow/data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "layers/sandbox/agentflow_sandbox/data"
 CRM_DATA = DATA_DIR / "salesforce_opportunities.json"
 OUTPUT = DATA_DIR / "jira_issues.json"
 ONB_COUNT = 142

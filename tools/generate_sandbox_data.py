@@ -1,6 +1,6 @@
 """Generate the Salesforce sandbox's bundled opportunities (deterministic: same output every run).
 
-The sandbox CRM answers agents from ``layers/agentflow/agentflow/data/salesforce_opportunities.json``.
+The sandbox CRM answers agents from ``layers/sandbox/agentflow_sandbox/data/salesforce_opportunities.json``.
 Its dates are written for ``BASE_YEAR``; the sandbox moves every year by (this year - BASE_YEAR) on
 load, so "Q4 of this year" always has the reference workflow's deals: exactly 20 opportunities in a
 Negotiation stage with an amount of at least 100,000 closing in Q4, plus near-miss decoys that a
@@ -30,7 +30,10 @@ except ImportError:  # run as tools/<script>.py: tools/ is on sys.path
 BASE_YEAR = 2026
 SEED = 20261001
 BACKGROUND_COUNT = 266
-OUTPUT = Path(__file__).resolve().parents[1] / "layers/agentflow/agentflow/data/salesforce_opportunities.json"
+OUTPUT = (
+    Path(__file__).resolve().parents[1]
+    / "layers/sandbox/agentflow_sandbox/data/salesforce_opportunities.json"
+)
 
 # Salesforce's default opportunity stages with their default probabilities.
 STAGES: dict[str, int] = {

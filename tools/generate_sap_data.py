@@ -1,6 +1,6 @@
 """Generate the SAP S/4HANA sandbox's bundled data (deterministic: same output every run).
 
-The sandbox ERP answers agents from two files under ``layers/agentflow/agentflow/data/``:
+The sandbox ERP answers agents from two files under ``layers/sandbox/agentflow_sandbox/data/``:
 
 - ``sap_business_partners.json``: one business partner (organization, customer role) for every
   account of the CRM sandbox, with the same name, plus a few that are not CRM accounts: a
@@ -38,7 +38,7 @@ except ImportError:  # run as tools/<script>.py: tools/ is on sys.path
 
 BASE_DATE = date(2026, 3, 2)
 SEED = 20260303
-DATA_DIR = Path(__file__).resolve().parents[1] / "layers/agentflow/agentflow/data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "layers/sandbox/agentflow_sandbox/data"
 PARTNERS_OUTPUT = DATA_DIR / "sap_business_partners.json"
 ORDERS_OUTPUT = DATA_DIR / "sap_sales_orders.json"
 CRM_DATA = DATA_DIR / "salesforce_opportunities.json"

@@ -1,6 +1,6 @@
 """Generate the ServiceNow sandbox's bundled incidents (deterministic: same output every run).
 
-The sandbox answers query mode from ``layers/agentflow/agentflow/data/servicenow_incidents.json``:
+The sandbox answers query mode from ``layers/sandbox/agentflow_sandbox/data/servicenow_incidents.json``:
 about thirty incidents over the three months before ``BASE_DATE``, raised for accounts of the CRM
 sandbox (``salesforce_opportunities.json``, read here) by its contacts. Numbers run from INC0009001
 and stay below INC0010001, where the sandbox numbers the incidents agents create. Values are stored
@@ -30,8 +30,8 @@ BASE_DATE = date(2026, 6, 1)
 SEED = 20260602
 COUNT = 30
 ROOT = Path(__file__).resolve().parents[1]
-CRM_DATA = ROOT / "layers/agentflow/agentflow/data/salesforce_opportunities.json"
-OUTPUT = ROOT / "layers/agentflow/agentflow/data/servicenow_incidents.json"
+CRM_DATA = ROOT / "layers/sandbox/agentflow_sandbox/data/salesforce_opportunities.json"
+OUTPUT = ROOT / "layers/sandbox/agentflow_sandbox/data/servicenow_incidents.json"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 PRIORITY_MATRIX = {

@@ -1,6 +1,6 @@
 """Generate the Workday sandbox's bundled tenant (deterministic: same output every run).
 
-The sandbox HR system answers agents from two files under ``layers/agentflow/agentflow/data/``:
+The sandbox HR system answers agents from two files under ``layers/sandbox/agentflow_sandbox/data/``:
 
 - ``workday_workers.json``: supervisory organizations (Executive Office, Sales, Customer Success,
   Engineering, Finance, People) and ~120 workers with title, manager, location and hire date;
@@ -38,7 +38,7 @@ except ImportError:  # run as tools/<script>.py: tools/ is on sys.path
 
 BASE_DATE = date(2026, 3, 2)
 SEED = 20260302
-DATA_DIR = Path(__file__).resolve().parents[1] / "layers/agentflow/agentflow/data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "layers/sandbox/agentflow_sandbox/data"
 WORKERS_OUTPUT = DATA_DIR / "workday_workers.json"
 TIME_OFF_OUTPUT = DATA_DIR / "workday_time_off.json"
 CRM_DATA = DATA_DIR / "salesforce_opportunities.json"

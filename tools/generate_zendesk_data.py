@@ -1,6 +1,6 @@
 """Generate the Zendesk sandbox's bundled help desk (deterministic: same output every run).
 
-The sandbox answers agents from ``layers/agentflow/agentflow/data/zendesk_tickets.json``: one
+The sandbox answers agents from ``layers/sandbox/agentflow_sandbox/data/zendesk_tickets.json``: one
 organisation per account of the CRM sandbox (``salesforce_opportunities.json``, read here), the
 CRM's contacts as end users (plus a few colleagues at the same domains), a support team of agents,
 and ~150 tickets over the six months before ``BASE_DATE``. The sandbox moves every timestamp by
@@ -37,8 +37,8 @@ BASE_DATE = date(2026, 6, 1)
 SEED = 20260601
 BACKGROUND_COUNT = 142
 ROOT = Path(__file__).resolve().parents[1]
-CRM_DATA = ROOT / "layers/agentflow/agentflow/data/salesforce_opportunities.json"
-OUTPUT = ROOT / "layers/agentflow/agentflow/data/zendesk_tickets.json"
+CRM_DATA = ROOT / "layers/sandbox/agentflow_sandbox/data/salesforce_opportunities.json"
+OUTPUT = ROOT / "layers/sandbox/agentflow_sandbox/data/zendesk_tickets.json"
 REFERENCE_ORGANIZATION = "Northwind Logistics"
 UNRESOLVED = ("new", "open", "pending", "hold")
 

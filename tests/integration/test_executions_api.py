@@ -280,8 +280,8 @@ def test_read_reconciles_with_step_functions(stack, api: GatewayApi) -> None:
 
 def test_a_transient_agent_error_is_retried_by_the_state_machine(api: GatewayApi, monkeypatch) -> None:
     # Given a CRM that is busy on the first call only
-    from agentflow.connectors.salesforce import SalesforceSandbox
     from agentflow.errors import TransientAgentError
+    from agentflow_sandbox.salesforce import SalesforceSandbox
 
     real = SalesforceSandbox.find_opportunities
     calls: list[int] = []
@@ -307,8 +307,8 @@ def test_a_transient_agent_error_is_retried_by_the_state_machine(api: GatewayApi
 
 def test_a_retried_email_agent_sends_no_email_twice(api: GatewayApi, stack, monkeypatch) -> None:
     # Given an Outlook that fails (transiently) on the third message of the first attempt
-    from agentflow.connectors.outlook import OutlookSandbox
     from agentflow.errors import TransientAgentError
+    from agentflow_sandbox.outlook import OutlookSandbox
 
     real = OutlookSandbox.send
     calls: list[int] = []

@@ -63,7 +63,7 @@ def test_every_reference_email_cites_its_accounts_notes(emails: list[dict[str, A
 def test_citations_point_at_the_page_that_covers_the_account(emails: list[dict[str, Any]]) -> None:
     from importlib import resources
 
-    folder = resources.files("agentflow") / "data" / "documents"
+    folder = resources.files("agentflow_sandbox") / "data" / "documents"
     manifest = json.loads((folder / "manifest.json").read_text())
     pages = {
         account["name"]: (entry["filename"], account["page"])

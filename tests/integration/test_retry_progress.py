@@ -22,8 +22,8 @@ def test_a_retried_slack_agent_posts_no_message_twice(
     api: GatewayApi, stack: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a Slack that answers "ratelimited" to the third message of the first attempt
-    from agentflow.connectors.slack import SlackSandbox
     from agentflow.errors import TransientAgentError
+    from agentflow_sandbox.slack import SlackSandbox
 
     real = SlackSandbox.post_message
     calls: list[int] = []
@@ -72,3 +72,76 @@ def test_progress_larger_than_an_item_is_kept_in_s3(stack: Any) -> None:
         stored = runs.get("tenant-a", "exec_big", "mail")
     # Then every recorded write is there
     assert stored is not None and stored.progress == progress
+
+
+def test_a_slack_post_whose_answer_was_lost_is_found_not_posted_again(
+    api: GatewayApi, stack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a Slack that posts the third message of the first attempt but whose answer is lost
+    from agentflow.errors import TransientAgentError
+    from agentflow_sandbox.slack import SlackSandbox
+
+    real = SlackSandbox.post_message
+    calls: list[int] = []
+
+    def lost(self: SlackSandbox, channel: str, text: str, **options: Any) -> Any:
+        calls.append(1)
+        posted = real(self, channel, text, **options)
+        if len(calls) == 3:
+            raise TransientAgentError("slack: chat.postMessage timed out")
+        return posted
+
+    monkeypatch.setattr(SlackSandbox, "post_message", lost)
+    log = stack.data_dir / "sandbox" / "slack" / "messages.jsonl"
+    before = len(log.read_text().splitlines()) if log.exists() else 0
+    status, created = api.post("/api/v1/workflows", onboarding_with_a_message_per_issue())
+    assert status == 201, created
+    # When Step Functions retries the agent
+    status, started = api.post("/api/v1/executions/", {"workflow_id": created["id"], "input": {}})
+    execution = api.wait(started["id"])
+    # Then the retry found the third message by its metadata: every message is in the channel once
+    assert execution["status"] == "completed", execution["error"]
+    issues_run, slack_run = execution["agent_executions"][1:]
+    assert slack_run["attempts"] == 2
+    posted = [json.loads(line) for line in log.read_text().splitlines()[before:]]
+    assert len(posted) == 1 + len(issues_run["output"]["issues"]) == execution["output"]["posted"]
+    assert len({message["text"] for message in posted}) == len(posted)
+    assert [message["ts"] for message in execution["output"]["messages"]] == [m["ts"] for m in posted]
+
+
+def test_a_servicenow_record_whose_answer_was_lost_is_found_not_created_again(
+    api: GatewayApi, stack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a ServiceNow that stores the second incident of the first attempt but whose answer is lost
+    from agentflow.errors import TransientAgentError
+    from agentflow_sandbox.servicenow import ServiceNowSandbox
+
+    real = ServiceNowSandbox.create_record
+    calls: list[int] = []
+
+    def lost(self: ServiceNowSandbox, table: str, values: Any, **options: Any) -> Any:
+        calls.append(1)
+        record = real(self, table, values, **options)
+        if len(calls) == 2:
+            raise TransientAgentError("servicenow: POST /api/now/table/incident timed out")
+        return record
+
+    monkeypatch.setattr(ServiceNowSandbox, "create_record", lost)
+    log = stack.data_dir / "sandbox" / "servicenow" / "incident.jsonl"
+    before = len(log.read_text().splitlines()) if log.exists() else 0
+    definition = json.loads((ROOT / "examples" / "support_escalation.json").read_text())
+    status, created = api.post("/api/v1/workflows", definition)
+    assert status == 201, created
+    # When the support escalation runs and Step Functions retries the ServiceNow agent
+    status, started = api.post("/api/v1/executions/", {"workflow_id": created["id"], "input": {}})
+    execution = api.wait(started["id"])
+    # Then each ticket has exactly one incident: the lost one was found by its correlation_id
+    assert execution["status"] == "completed", execution["error"]
+    servicenow_run = next(run for run in execution["agent_executions"] if run["agent_type"] == "servicenow")
+    assert servicenow_run["attempts"] == 2
+    stored = [json.loads(line)["record"] for line in log.read_text().splitlines()[before:]]
+    records = servicenow_run["output"]["records"]
+    # (one create call per record: the retry created the records after the lost one, not it again)
+    assert len(stored) == len(records) == len(calls)
+    assert [r["sys_id"] for r in records] == [s["sys_id"] for s in stored]
+    assert len({s["correlation_id"] for s in stored}) == len(stored)

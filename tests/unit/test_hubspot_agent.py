@@ -14,8 +14,8 @@ from agentflow.agents.base import AgentContext
 from agentflow.agents.email_outreach import EmailOutreachAgent, EmailOutreachConfig
 from agentflow.agents.hubspot import HubSpotAgent, HubSpotConfig, render_note
 from agentflow.agents.sales_intelligence import SalesIntelligenceAgent, SalesIntelligenceConfig
-from agentflow.connectors.hubspot import HubSpotSandbox
 from agentflow.errors import AgentError, TransientAgentError
+from agentflow_sandbox.hubspot import HubSpotSandbox
 from tests.unit.agent_support import sandbox_context
 
 REFERENCE = {"stage": "Negotiation", "min_amount": 100000, "close_quarter": "Q4"}

@@ -12,8 +12,8 @@ from agentflow.agents.base import AgentContext
 from agentflow.agents.email_outreach import EmailOutreachAgent, EmailOutreachConfig
 from agentflow.agents.sales_intelligence import SalesIntelligenceAgent, SalesIntelligenceConfig
 from agentflow.agents.sap import SapAgent, SapConfig, account_names_from
-from agentflow.connectors.outlook import OutlookSandbox
 from agentflow.errors import AgentError
+from agentflow_sandbox.outlook import OutlookSandbox
 from tests.unit.agent_support import RecordingLog, sandbox_context
 
 

@@ -47,7 +47,8 @@ def test_one_incident_per_zendesk_ticket(ctx: AgentContext, tmp_path: Path) -> N
     for record, ticket in zip(output.records, tickets, strict=True):
         assert record.short_description == ticket["subject"]
         assert record.company == "Northwind Logistics" and record.caller_id == ticket["requester"]
-        assert record.correlation_id == record.source_id == str(ticket["id"])
+        assert record.source_id == str(ticket["id"])
+        assert record.correlation_id == ctx.write_key(f"record:{ticket['id']}")  # the write's key
         assert record.source_url == ticket["url"] and ticket["url"] in (record.description or "")
         assert record.url.endswith(f"/nav_to.do?uri=incident.do?sys_id={record.sys_id}")
     # And the incidents are lines of the sandbox's incident file
@@ -89,6 +90,7 @@ def test_field_map_adds_and_overrides_fields_from_templates(ctx: AgentContext) -
     assert (record.assignment_group, record.category) == ("Service Desk", "software")
     # Fields outside the standard set come back only when asked for
     asked = ServiceNowConfig(field_map={"u_zendesk_url": "{url}"}, fields=["u_zendesk_url"])
+    ctx.progress.clear()  # another run, not a retry of the first (which would reuse its records)
     assert ServiceNowAgent().run(asked, {"tickets": [ticket]}, ctx).records[0].fields == {
         "u_zendesk_url": ticket["url"]
     }

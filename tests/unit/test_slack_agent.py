@@ -12,8 +12,8 @@ from pydantic import ValidationError
 from agentflow.agents.base import AgentContext
 from agentflow.agents.jira import JiraAgent, JiraConfig
 from agentflow.agents.slack import SlackAgent, SlackConfig, SlackOutput, digest, item_keys, priority_rank
-from agentflow.connectors.slack import SlackSandbox
 from agentflow.errors import AgentError, TransientAgentError
+from agentflow_sandbox.slack import SlackSandbox
 from tests.unit.agent_support import RecordingLog, reference_deals, sandbox_context
 
 WORKERS = {

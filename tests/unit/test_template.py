@@ -71,7 +71,32 @@ def test_agent_functions_cannot_touch_api_keys_or_state_machines_beyond_opening_
 def test_functions_run_python_311_with_the_layer(template: StackTemplate) -> None:
     function_globals = template.document["Globals"]["Function"]
     assert function_globals["Runtime"] == "python3.11"
-    assert function_globals["Layers"] == [{"Ref": "AgentFlowLayer"}]
+    assert function_globals["Layers"][0] == {"Ref": "AgentFlowLayer"}
+
+
+def test_deployed_connectors_default_to_live(template: StackTemplate) -> None:
+    # Given the template's defaults, When nothing is overridden, Then agents call the vendors.
+    assert template.document["Parameters"]["ConnectorMode"]["Default"] == "live"
+    assert template.functions()["SlackAgentFunction"].environment["CONNECTOR_MODE"] == "live"
+
+
+def test_the_sandbox_layer_is_attached_only_in_sandbox_mode(template: StackTemplate) -> None:
+    layers = template.document["Globals"]["Function"]["Layers"]
+    assert layers[1] == {"Fn::If": ["SandboxConnectors", {"Ref": "SandboxLayer"}, {"Ref": "AWS::NoValue"}]}
+    assert template.resources["SandboxLayer"]["Condition"] == "SandboxConnectors"
+    assert "SandboxLayer" not in template.of_type("AWS::Serverless::LayerVersion")
+    sandboxed = StackTemplate.load(
+        ROOT / "template.yaml", "agentflow-test", "us-east-1", {"ConnectorMode": "sandbox"}
+    )
+    assert "SandboxLayer" in sandboxed.of_type("AWS::Serverless::LayerVersion")
+    assert sandboxed.resources["SandboxLayer"]["Properties"]["ContentUri"] == "layers/sandbox"
+
+
+def test_the_local_stack_keeps_sandbox_connectors_by_default(tmp_path: Path) -> None:
+    from agentflow.local.stack import LocalStack
+
+    stack = LocalStack(data_dir=tmp_path, mode="inprocess")
+    assert stack.lambdas.overrides["CONNECTOR_MODE"] == "sandbox"
 
 
 def test_only_health_docs_and_openapi_skip_the_authorizer(template: StackTemplate) -> None:
@@ -107,7 +132,9 @@ CONSOLE_RESOURCES = {
 
 def test_the_console_is_off_by_default_and_the_local_stack_makes_none_of_it(template: StackTemplate) -> None:
     assert template.parameters["DeployConsole"] == "false"
-    conditional = {name for name, spec in template.resources.items() if spec.get("Condition")}
+    conditional = {
+        name for name, spec in template.resources.items() if spec.get("Condition") == "ConsoleEnabled"
+    }
     assert conditional == CONSOLE_RESOURCES
     assert not any("console" in bucket for bucket in template.buckets())
     assert template.of_type("AWS::CloudFront::Distribution") == {}

@@ -244,7 +244,11 @@ def test_find_opportunities_searches_then_reads_associations_companies_contacts_
         {"inputs": [{"id": "19643468242"}]}
     ]
     assert bodies(httpserver, "/crm/v3/objects/companies/batch/read") == [
-        {"properties": ["name", "domain", "industry"], "inputs": [{"id": "9120008824"}]}
+        {
+            "properties": ["name", "domain", "industry"],
+            "propertiesWithHistory": [],
+            "inputs": [{"id": "9120008824"}],
+        }
     ]
     assert all(request.headers["Authorization"] == f"Bearer {TOKEN}" for request, _ in httpserver.log)
     # and the deal maps onto an opportunity with its primary company, contact and owner

@@ -71,12 +71,14 @@ def test_create_posts_the_fields_and_reads_back_display_values(httpserver: HTTPS
         "caller_id": "Leila Takahashi",
         "correlation_id": "18789",
     }
+    # (company and caller_id are names: ServiceNow stores them only as display-value input, and
+    # then reads urgency and impact as display values too)
     httpserver.expect_request(
         TABLE_PATH,
         method="POST",
-        query_string=DISPLAY,
+        query_string={**DISPLAY, "sysparm_input_display_value": "true"},
         headers={"Authorization": BASIC, "Content-Type": "application/json", "Accept": "application/json"},
-        json=values,
+        json={**values, "urgency": "1 - High", "impact": "1 - High"},
     ).respond_with_json({"result": sn_incident(10001)}, status=201)
     # When a record is created
     record = client(httpserver).create_record("incident", values)
@@ -91,6 +93,15 @@ def test_create_posts_the_fields_and_reads_back_display_values(httpserver: HTTPS
     assert (
         record.url == httpserver.url_for("/").rstrip("/") + f"/nav_to.do?uri=incident.do?sys_id={10001:032x}"
     )
+
+
+def test_a_record_without_reference_fields_is_sent_as_values(httpserver: HTTPServer) -> None:
+    values = {"short_description": "Disk full on build agent", "urgency": "2", "impact": "2"}
+    httpserver.expect_request(TABLE_PATH, method="POST", query_string=DISPLAY, json=values).respond_with_json(
+        {"result": sn_incident(10002)}, status=201
+    )
+    client(httpserver).create_record("incident", values)
+    httpserver.check_assertions()
 
 
 def test_query_pages_by_offset_while_the_link_header_offers_a_next_page(httpserver: HTTPServer) -> None:

@@ -16,13 +16,13 @@ from agentflow.connectors.hubspot import (
     ContactQuery,
     DealStage,
     HubSpotNotFoundError,
-    HubSpotSandbox,
     NewNote,
     matching_stages,
 )
-from agentflow.connectors.salesforce import SalesforceSandbox
 from agentflow.errors import ConnectorError
 from agentflow.settings import Settings
+from agentflow_sandbox.hubspot import HubSpotSandbox
+from agentflow_sandbox.salesforce import SalesforceSandbox
 
 NEGOTIATION_ID = generate_hubspot_data.NEGOTIATION_STAGE_ID
 

@@ -12,17 +12,11 @@ import pytest
 from tools import generate_jira_data
 
 from agentflow.connectors.factory import ConnectorFactory
-from agentflow.connectors.jira import (
-    IssueDraft,
-    JiraSandbox,
-    adf_doc,
-    adf_paragraph,
-    adf_plain_text,
-    adf_text,
-)
-from agentflow.connectors.salesforce import SalesforceSandbox
+from agentflow.connectors.jira import IssueDraft, adf_doc, adf_paragraph, adf_plain_text, adf_text
 from agentflow.errors import ConnectorError
 from agentflow.settings import Settings
+from agentflow_sandbox.jira import JiraSandbox
+from agentflow_sandbox.salesforce import SalesforceSandbox
 
 NOW = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
 

@@ -14,10 +14,11 @@ from tools import generate_sandbox_data
 from agentflow.connectors.base import OpportunityQuery, OutgoingEmail
 from agentflow.connectors.factory import CRM_CONNECTORS, MAIL_CONNECTORS, ConnectorFactory
 from agentflow.connectors.http import check_base_url, parse_retry_after
-from agentflow.connectors.outlook import OutlookSandbox
-from agentflow.connectors.salesforce import SalesforceSandbox, build_opportunity_soql, soql_escape
+from agentflow.connectors.salesforce import build_opportunity_soql, soql_escape
 from agentflow.errors import ConnectorError
 from agentflow.settings import Settings
+from agentflow_sandbox.outlook import OutlookSandbox
+from agentflow_sandbox.salesforce import SalesforceSandbox
 
 
 def reference_query(year: int) -> OpportunityQuery:

@@ -9,15 +9,10 @@ import pytest
 from tools import generate_sap_data
 
 from agentflow.connectors.factory import ConnectorFactory
-from agentflow.connectors.salesforce import SalesforceSandbox
-from agentflow.connectors.sap import (
-    SapSandbox,
-    name_filter,
-    odata_string,
-    parse_odata_date,
-    sales_order_filter,
-)
+from agentflow.connectors.sap import name_filter, odata_string, parse_odata_date, sales_order_filter
 from agentflow.settings import Settings
+from agentflow_sandbox.salesforce import SalesforceSandbox
+from agentflow_sandbox.sap import SapSandbox
 
 TODAY = date(2031, 6, 18)  # any day works: the data is dated relative to it
 

@@ -12,16 +12,12 @@ import pytest
 from tools import generate_servicenow_data
 
 from agentflow.connectors.factory import ConnectorFactory
-from agentflow.connectors.servicenow import (
-    ServiceNowSandbox,
-    build_encoded_query,
-    check_table,
-    parse_encoded_query,
-)
+from agentflow.connectors.servicenow import build_encoded_query, check_table
 from agentflow.errors import ConnectorError
 from agentflow.settings import Settings
+from agentflow_sandbox.servicenow import ServiceNowSandbox, parse_encoded_query
 
-DATA = Path(__file__).resolve().parents[3] / "layers/agentflow/agentflow/data"
+DATA = Path(__file__).resolve().parents[3] / "layers/sandbox/agentflow_sandbox/data"
 ESCALATION = {
     "short_description": "Shipment tracking API returning 502 errors",
     "description": "Every tracking call fails since 06:10 UTC.",

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from agentflow.connectors.factory import ConnectorFactory
-from agentflow.connectors.slack import SlackSandbox, raise_for_slack_error, sandbox_channel_id
+from agentflow.connectors.slack import raise_for_slack_error
 from agentflow.errors import ConnectorError, TransientAgentError
 from agentflow.settings import Settings
+from agentflow_sandbox.slack import SlackSandbox, sandbox_channel_id
 
 FROZEN = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*3 deals worth $1,200,000 in total*"}}]

@@ -10,10 +10,10 @@ import pytest
 from tools import generate_workday_data
 
 from agentflow.connectors.factory import ConnectorFactory
-from agentflow.connectors.salesforce import SalesforceSandbox
-from agentflow.connectors.workday import WorkdaySandbox
 from agentflow.errors import ConnectorError
 from agentflow.settings import Settings
+from agentflow_sandbox.salesforce import SalesforceSandbox
+from agentflow_sandbox.workday import WorkdaySandbox
 
 TODAY = date(2031, 6, 18)  # any day works: the data is dated relative to it
 

@@ -12,17 +12,12 @@ import pytest
 from tools import generate_zendesk_data
 
 from agentflow.connectors.factory import ConnectorFactory
-from agentflow.connectors.zendesk import (
-    NewTicket,
-    ZendeskSandbox,
-    build_search_query,
-    parse_search_query,
-    quote_search_value,
-)
+from agentflow.connectors.zendesk import NewTicket, build_search_query, quote_search_value
 from agentflow.errors import ConnectorError
 from agentflow.settings import Settings
+from agentflow_sandbox.zendesk import ZendeskSandbox, parse_search_query
 
-DATA = Path(__file__).resolve().parents[3] / "layers/agentflow/agentflow/data"
+DATA = Path(__file__).resolve().parents[3] / "layers/sandbox/agentflow_sandbox/data"
 REFERENCE = 'type:ticket status<solved priority:urgent priority:high organization:"Northwind Logistics"'
 
 

@@ -73,6 +73,8 @@ class AgentContext:
     # Progress a failed earlier attempt saved; save_progress() records this attempt's.
     progress: dict[str, Any] = field(default_factory=dict)
     progress_saver: Callable[[dict[str, Any]], None] | None = field(default=None, repr=False)
+    # 1 on the node's first run; more on Step Functions retries and resumes of the execution.
+    attempt: int = 1
     document_search: DocumentSearch | None = field(default=None, repr=False)
     _provider: Any = field(default=None, repr=False)
 
@@ -99,6 +101,17 @@ class AgentContext:
         """Note one finished external write (a sent email, a posted message) and store it now."""
         self.recorded(kind)[key] = value
         self.save_progress()
+
+    @property
+    def retried(self) -> bool:
+        """Whether an earlier attempt ran: a vendor write it sent may have happened, its answer lost."""
+        return self.attempt > 1
+
+    def write_key(self, record: str) -> str:
+        """The idempotency key of this node's write for ``record`` (see connectors.base.write_key)."""
+        from agentflow.connectors.base import write_key
+
+        return write_key(self.tenant_id, self.execution_id, self.node_id, record)
 
     def generate(self, *, system: str | None, prompt: str, max_tokens: int | None = None) -> str:
         """Ask the stack's model (LLM_PROVIDER, LLM_MODEL_ID); its tokens and cost go to this run's usage."""

@@ -337,12 +337,29 @@ class JiraAgent(Agent[JiraConfig]):
         created_before = ctx.recorded("created")
         missing = [n for n, key in enumerate(keys) if key not in created_before]
         outcomes: dict[int, IssueOutcome] = {}
+        # Each issue carries its write key as a label, so a retry finds what a request whose answer
+        # was lost created (JQL on labels; Jira's search index can trail a create by seconds).
+        write_keys = {n: ctx.write_key(f"issue:{keys[n]}") for n in missing}
         for start in range(0, len(missing), BULK_CREATE_LIMIT):
             batch = missing[start : start + BULK_CREATE_LIMIT]
-            for n, outcome in zip(batch, jira.create_issues([drafts[n] for n in batch]), strict=True):
-                outcomes[n] = outcome
+            if ctx.retried:
+                found = _labelled(jira, [write_keys[n] for n in batch])
+                # Found issues join the recorded ones: the output shows them as the create answered.
+                for n in (n for n in batch if write_keys[n] in found):
+                    created_before[keys[n]] = found[write_keys[n]].model_dump(include={"key", "id", "url"})
+                if found:
+                    ctx.log.info(f"{len(found)} issues were found created by an earlier attempt's request")
+                batch = [n for n in batch if write_keys[n] not in found]
+            labelled = [
+                drafts[n].model_copy(update={"labels": [*drafts[n].labels, write_keys[n]]}) for n in batch
+            ]
+            for n, outcome in zip(batch, jira.create_issues(labelled), strict=True):
                 if outcome.issue is not None:
-                    created_before[keys[n]] = outcome.issue.model_dump(include={"key", "id", "url"})
+                    # The output shows the draft's labels; the write key is bookkeeping.
+                    issue = outcome.issue.model_copy(update={"labels": drafts[n].labels})
+                    outcome = IssueOutcome(issue=issue)
+                    created_before[keys[n]] = issue.model_dump(include={"key", "id", "url"})
+                outcomes[n] = outcome
             ctx.save_progress()
         if len(missing) < len(drafts):
             ctx.log.info(
@@ -443,3 +460,18 @@ class JiraAgent(Agent[JiraConfig]):
             labels=config.labels,
             priority=config.priority,
         )
+
+
+def _labelled(jira: JiraConnector, write_keys: list[str]) -> dict[str, JiraIssue]:
+    """{write key: issue} of the issues that already carry one of ``write_keys`` as a label."""
+    if not write_keys:
+        return {}
+    quoted = ", ".join(f'"{key}"' for key in write_keys)
+    found = jira.search(f"labels in ({quoted}) ORDER BY created ASC", max_results=len(write_keys) * 2)
+    wanted = set(write_keys)
+    by_key: dict[str, JiraIssue] = {}
+    for issue in found:
+        for label in issue.labels:
+            if label in wanted:
+                by_key.setdefault(label, issue)  # the oldest, should a key ever appear twice
+    return by_key

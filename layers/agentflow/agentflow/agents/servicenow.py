@@ -161,9 +161,6 @@ def record_values(item: dict[str, Any], config: ServiceNowConfig) -> dict[str, s
         values["company"] = company  # a display value: ServiceNow resolves reference fields by name
     if requester and config.table == "incident":
         values["caller_id"] = requester
-    source_id = first_text(item, ("id", "sys_id", "key"))
-    if source_id:
-        values["correlation_id"] = source_id[:100]
     if config.assignment_group:
         values["assignment_group"] = config.assignment_group
     if config.category:
@@ -213,24 +210,46 @@ class ServiceNowAgent(Agent[ServiceNowConfig]):
             ctx.log.warning(
                 f"{len(items)} upstream {key}; limit={config.limit} leaves {len(items) - config.limit}"
             )
+        from agentflow.connectors.servicenow import build_encoded_query  # see above on why here
+
         records: list[RecordOut] = []
         skipped: list[str] = []
-        for item in items[: config.limit]:
+        created_before = ctx.recorded("created")
+        for index, item in enumerate(items[: config.limit]):
             label = item_label(item)
+            source_id = first_text(item, ("id", "sys_id", "key"))
+            record_key = source_id or f"#{index}"
+            if record_key in created_before:
+                records.append(RecordOut.model_validate(created_before[record_key]))
+                continue
             values = record_values(item, config)
             if values is None:
                 ctx.log.warning(f"Skipped {label}: nothing for a short description (subject, title or name)")
                 skipped.append(label)
                 continue
-            record = servicenow.create_record(config.table, values, fields=fields)
-            ctx.log.debug(f"Created {config.table} {record.number or record.sys_id} for {label}")
-            records.append(
-                RecordOut(
-                    **record.model_dump(),
-                    source_id=first_text(item, ("id", "sys_id", "key")),
-                    source_url=first_text(item, ("url",)),
+            # The record carries its write key; a retry looks for it before creating another.
+            values.setdefault("correlation_id", ctx.write_key(f"record:{record_key}"))
+            values.setdefault("correlation_display", "AgentFlow")
+            found = (
+                servicenow.query_records(
+                    config.table,
+                    build_encoded_query([f"correlation_id={values['correlation_id']}"]),
+                    limit=1,
+                    fields=fields,
                 )
+                if ctx.retried
+                else []
             )
+            if found:
+                record = found[0]
+                ctx.log.info(f"{config.table} {record.number or record.sys_id} for {label} already existed")
+            else:
+                record = servicenow.create_record(config.table, values, fields=fields)
+                ctx.log.debug(f"Created {config.table} {record.number or record.sys_id} for {label}")
+            records.append(
+                RecordOut(**record.model_dump(), source_id=source_id, source_url=first_text(item, ("url",)))
+            )
+            ctx.record("created", record_key, records[-1].model_dump(mode="json"))
         ctx.log.info(
             f"Created {len(records)} {config.table} records in ServiceNow ({len(skipped)} items skipped)"
         )

@@ -568,10 +568,30 @@ class SlackAgent(Agent[SlackConfig]):
             channel_id, ts, link = (posted_before[key][field] for field in ("channel", "ts", "permalink"))
             record = SlackMessageRecord(ts=ts, permalink=link, text=text, kind=kind)
             return PostedMessage(channel=channel_id, ts=ts, text=text), record
-        posted = slack.post_message(channel, text, **options)
+        write_key = ctx.write_key(f"message:{key}")
+        posted = self._posted_earlier(slack, ctx, channel, write_key, options.get("thread_ts"))
+        if posted is None:
+            posted = slack.post_message(channel, text, write_key=write_key, **options)
         record = self._record(slack, posted, kind, ctx)
         ctx.record("posted", key, {"channel": posted.channel, "ts": posted.ts, "permalink": record.permalink})
         return posted, record
+
+    @staticmethod
+    def _posted_earlier(
+        slack: SlackConnector, ctx: AgentContext, channel: str, write_key: str, thread_ts: str | None
+    ) -> PostedMessage | None:
+        """On a retry, the message an earlier attempt posted but could not record (its answer lost)."""
+        if not ctx.retried:
+            return None
+        try:
+            found = slack.find_posted(channel, write_key, thread_ts=thread_ts)
+        except AgentError as error:
+            # Unchecked, the message may appear twice; not posting it could lose it.
+            ctx.log.warning(f"Could not check for an earlier post to {channel}: {error.message}")
+            return None
+        if found is not None:
+            ctx.log.info(f"Message {found.ts} in {channel} was posted by an earlier attempt")
+        return found
 
     @staticmethod
     def _record(

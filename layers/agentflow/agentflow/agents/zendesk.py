@@ -332,8 +332,14 @@ class ZendeskAgent(Agent[ZendeskConfig]):
 
         records: list[TicketRecord] = []
         skipped: list[str] = []
-        for item in items:
+        created_before = ctx.recorded("created")
+        for index, item in enumerate(items):
             label = item_label(item)
+            source_id = first_text(item, ("id", "sys_id", "key"))
+            record_key = source_id or f"#{index}"
+            if record_key in created_before:
+                records.append(TicketRecord.model_validate(created_before[record_key]))
+                continue
             subject = (
                 render_item_template(config.subject_template, item)
                 if config.subject_template
@@ -352,7 +358,6 @@ class ZendeskAgent(Agent[ZendeskConfig]):
                 or item_summary(item)
                 or subject
             )
-            source_id = first_text(item, ("id", "sys_id", "key"))
             ticket = zendesk.create_ticket(
                 NewTicket(
                     subject=" ".join(subject.split())[:255],
@@ -364,10 +369,13 @@ class ZendeskAgent(Agent[ZendeskConfig]):
                     requester_email=first_text(item, REQUESTER_EMAIL_KEYS),
                     organization_name=first_text(item, ORGANIZATION_KEYS),
                     external_id=source_id,
+                    # A retry whose first request's answer was lost gets that request's ticket.
+                    idempotency_key=ctx.write_key(f"ticket:{record_key}"),
                 )
             )
             ctx.log.debug(f"Created Zendesk ticket #{ticket.id} for {label}: {ticket.subject}")
             records.append(_record(ticket, source_id))
+            ctx.record("created", record_key, records[-1].model_dump(mode="json"))
         ctx.log.info(f"Created {len(records)} Zendesk tickets ({len(skipped)} items skipped)")
         return ZendeskOutput(mode="create", tickets=records, count=len(records), skipped=skipped)
 

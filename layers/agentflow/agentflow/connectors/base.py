@@ -6,6 +6,7 @@ Every connector has a live implementation (the vendor's real API) and a sandbox 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Mapping
@@ -88,6 +89,20 @@ class MailConnector(Protocol):
     def send(self, email: OutgoingEmail) -> SentEmail:
         """Send one message and return the vendor's id for it."""
         ...
+
+
+WRITE_KEY_PREFIX = "agentflow-"
+
+
+def write_key(tenant_id: str, execution_id: str, node_id: str, record: str) -> str:
+    """The idempotency key of one vendor write: the same for every retry and resume of the node.
+
+    ``agentflow-`` and 32 hex digits of a SHA-256 over (tenant, execution, node, record): short
+    enough for every vendor's field (Zendesk's header, ServiceNow's correlation_id, a Jira label,
+    Slack metadata), and it reveals nothing of the record.
+    """
+    digest = hashlib.sha256("\x1f".join((tenant_id, execution_id, node_id, record)).encode()).hexdigest()
+    return f"{WRITE_KEY_PREFIX}{digest[:32]}"
 
 
 def sandbox_pause(latency_ms: int) -> None:

@@ -1,5 +1,8 @@
 """Which connector an agent gets: live or sandbox by ``CONNECTOR_MODE``, credentials by secret name.
 
+Live clients are ``agentflow.connectors.<vendor>``; the emulators are ``agentflow_sandbox.<vendor>``,
+which ships in its own layer (attached only when ``ConnectorMode=sandbox``).
+
 Clients are imported when first built, so an agent Lambda loads only the vendor it talks to.
 Agents ask for a connector by the name in their config (``"salesforce"``, ``"outlook"``, ``"ses"``)
 and get the interface, never the implementation. Live connectors read their credentials from the
@@ -30,19 +33,34 @@ class ConnectorSpec:
     live: Callable[[dict[str, Any], str, Settings], Any]  # (secret, secret name, settings) -> connector
 
 
+def sandbox_module(module: str) -> Any:
+    """The vendor's emulator module, ``agentflow_sandbox.<module>``, from the sandbox layer.
+
+    Deployed, that layer is attached only when ``ConnectorMode=sandbox``; a stack without it that
+    asks for a sandbox gets a plain error instead of an ImportError.
+    """
+    try:
+        return importlib.import_module(f"agentflow_sandbox.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("agentflow_sandbox", f"agentflow_sandbox.{module}"):
+            raise
+        raise ConnectorError(
+            f"connector '{module}' in sandbox mode needs the sandbox layer "
+            "(deploy with ConnectorMode=sandbox)"
+        ) from exc
+
+
 def _module_spec(module: str) -> ConnectorSpec:
-    """A vendor module's ``sandbox(settings, tenant_id)`` and ``live(secret, secret_name, settings)``.
+    """A vendor's ``sandbox(settings, tenant_id)`` (agentflow_sandbox) and ``live(secret, ...)``.
 
     Imported on first use, so an agent Lambda loads only its own vendor's client (and httpx only
     when it talks to one).
     """
-
-    def load() -> Any:
-        return importlib.import_module(f"agentflow.connectors.{module}")
-
     return ConnectorSpec(
-        sandbox=lambda settings, tenant_id: load().sandbox(settings, tenant_id),
-        live=lambda secret, secret_name, settings: load().live(secret, secret_name, settings),
+        sandbox=lambda settings, tenant_id: sandbox_module(module).sandbox(settings, tenant_id),
+        live=lambda secret, secret_name, settings: importlib.import_module(
+            f"agentflow.connectors.{module}"
+        ).live(secret, secret_name, settings),
     )
 
 
@@ -79,9 +97,10 @@ class ConnectorFactory:
             crm: CrmConnector = self.open(name, credentials_secret)
             return crm
         if self.sandbox:
-            from agentflow.connectors.salesforce import SalesforceSandbox
-
-            return SalesforceSandbox(latency_ms=self.settings.sandbox_latency_ms)
+            sandbox: CrmConnector = sandbox_module(name).SalesforceSandbox(
+                latency_ms=self.settings.sandbox_latency_ms
+            )
+            return sandbox
         secret_name = self._secret_name(name, credentials_secret)
         from agentflow.connectors.salesforce import SalesforceClient
 
@@ -103,13 +122,12 @@ class ConnectorFactory:
 
             return SesMailClient(region=self.settings.region)
         if self.sandbox:
-            from agentflow.connectors.outlook import OutlookSandbox
-
-            return OutlookSandbox(
+            outbox: MailConnector = sandbox_module(name).OutlookSandbox(
                 sandbox_dir=self.settings.sandbox_dir,
                 latency_ms=self.settings.sandbox_latency_ms,
                 tenant_id=self.tenant_id,
             )
+            return outbox
         secret_name = self._secret_name(name, credentials_secret)
         from agentflow.connectors.outlook import GraphMailClient
 

@@ -15,32 +15,29 @@ company and deal → contact links with the v4 batch endpoint
 type, with association labels, so the *primary* company is known), then the companies and contacts
 with ``POST /crm/v3/objects/{type}/batch/read``, and owners once from ``GET /crm/v3/owners``.
 
-The sandbox serves ``agentflow/data/hubspot_crm.json`` (see ``tools/generate_hubspot_data.py``): the
+The sandbox serves ``agentflow_sandbox/data/hubspot_crm.json`` (see ``tools/generate_hubspot_data.py``): the
 Salesforce sandbox's accounts as companies, their contacts, its reps as owners and ~200 of its
 opportunities as deals. Its writes (deal updates, notes) are JSON lines under
 ``{sandbox_dir}/hubspot/``, and later reads by the same tenant see them.
+
+The sandbox emulator lives in ``agentflow_sandbox.hubspot`` (the sandbox layer, never deployed with
+``ConnectorMode=live``).
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
 import re
-import secrets
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 from pydantic import BaseModel, Field
 
-from agentflow.connectors.base import Opportunity, OpportunityQuery, sandbox_pause
+from agentflow.connectors.base import Opportunity, OpportunityQuery
 from agentflow.connectors.http import VendorHttpClient, check_base_url
 from agentflow.errors import ConnectorError
 
@@ -202,7 +199,8 @@ class HubSpotNotFoundError(ConnectorError):
 # --- shared logic ------------------------------------------------------------------------------
 
 
-def _normal(text: str) -> str:
+def normal_name(text: str) -> str:
+    """``text`` with runs of white space as one space, case-folded (how names are compared)."""
     return " ".join(text.split()).casefold()
 
 
@@ -212,11 +210,11 @@ def matching_stages(stages: Sequence[DealStage], name: str) -> list[DealStage]:
     Case-insensitive, in every pipeline; so "Negotiation" finds a "Negotiation" stage and
     "Closed" finds both "Closed Won" and "Closed Lost".
     """
-    wanted = _normal(name)
+    wanted = normal_name(name)
     if not wanted:
         return []
-    exact = [s for s in stages if s.id.casefold() == wanted or _normal(s.label) == wanted]
-    return exact or [s for s in stages if _normal(s.label).startswith(wanted)]
+    exact = [s for s in stages if s.id.casefold() == wanted or normal_name(s.label) == wanted]
+    return exact or [s for s in stages if normal_name(s.label).startswith(wanted)]
 
 
 def parse_hubspot_datetime(value: Any) -> datetime | None:
@@ -244,7 +242,8 @@ def epoch_ms(day: date, *, end_of_day: bool = False) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _number(value: Any) -> float | None:
+def parse_number(value: Any) -> float | None:
+    """A HubSpot number property (a string) as a float; None when empty or not a number."""
     if value is None or value == "":
         return None
     try:
@@ -253,7 +252,8 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def _plain_number(value: float) -> str:
+def plain_number(value: float) -> str:
+    """``value`` as HubSpot writes numbers: no exponent, no trailing zeros."""
     return format(Decimal(str(value)).normalize(), "f")
 
 
@@ -287,7 +287,7 @@ def build_deal(
     """A :class:`HubSpotDeal` from a deal's properties and its already-read company, contact, owner."""
     stage_id = str(properties.get("dealstage") or "")
     stage = stages.get(stage_id)
-    probability = _number(properties.get("hs_deal_stage_probability"))
+    probability = parse_number(properties.get("hs_deal_stage_probability"))
     if probability is None and stage is not None:
         probability = stage.probability
     closes = parse_hubspot_datetime(properties.get("closedate"))
@@ -298,7 +298,7 @@ def build_deal(
         name=str(properties.get("dealname") or ""),
         account_id=company[0] if company else None,
         account_name=str(company[1].get("name") or "") if company else "",
-        amount=_number(properties.get("amount")) or 0.0,
+        amount=parse_number(properties.get("amount")) or 0.0,
         currency=str(properties.get("deal_currency_code") or "USD"),
         stage=stage.label if stage else stage_id,
         stage_id=stage_id,
@@ -350,7 +350,8 @@ def note_associations(note: NewNote) -> list[dict[str, Any]]:
     ]
 
 
-def _check_properties(properties: Mapping[str, str]) -> None:
+def check_properties(properties: Mapping[str, str]) -> None:
+    """Refuse property names HubSpot would not accept (lower-case letters, digits, underscores)."""
     for name in properties:
         if not PROPERTY_NAME.match(name):
             raise ConnectorError(f"'{name}' is not a HubSpot property name (lower-case, digits, underscores)")
@@ -436,9 +437,7 @@ def deal_search_filters(query: OpportunityQuery, stage_ids: Sequence[str] | None
         else:
             filters.append({"propertyName": "dealstage", "operator": "IN", "values": list(stage_ids)})
     if query.min_amount is not None:
-        filters.append(
-            {"propertyName": "amount", "operator": "GTE", "value": _plain_number(query.min_amount)}
-        )
+        filters.append({"propertyName": "amount", "operator": "GTE", "value": plain_number(query.min_amount)})
     if query.close_from is not None and query.close_to is not None:
         filters.append(
             {
@@ -550,7 +549,12 @@ class HubSpotClient(HubSpotConnector):
         unique = list(dict.fromkeys(ids))
         found: dict[str, dict] = {}
         for chunk in _chunks(unique, BATCH_READ_SIZE):
-            body = {"properties": list(properties), "inputs": [{"id": object_id} for object_id in chunk]}
+            # HubSpot's spec marks propertiesWithHistory required; an empty list asks for no history.
+            body = {
+                "properties": list(properties),
+                "propertiesWithHistory": [],
+                "inputs": [{"id": object_id} for object_id in chunk],
+            }
             answer = self._call("POST", f"/crm/v3/objects/{object_type}/batch/read", json=body)
             for item in answer.get("results") or []:
                 found[str(item["id"])] = dict(item.get("properties") or {})
@@ -690,7 +694,7 @@ class HubSpotClient(HubSpotConnector):
         self, deal_id: str, properties: Mapping[str, str], *, stage: str | None = None
     ) -> DealUpdate:
         """``PATCH /crm/v3/objects/deals/{id}`` with the properties (and the stage's id as dealstage)."""
-        _check_properties(properties)
+        check_properties(properties)
         changes = dict(properties)
         label = None
         if stage is not None:
@@ -773,7 +777,7 @@ class HubSpotClient(HubSpotConnector):
     def create_note(self, note: NewNote) -> HubSpotNote:
         """``POST /crm/v3/objects/notes`` with hs_note_body, hs_timestamp and the associations."""
         body = {
-            "properties": {"hs_note_body": note.body, "hs_timestamp": _iso(note.timestamp)},
+            "properties": {"hs_note_body": note.body, "hs_timestamp": iso_timestamp(note.timestamp)},
             "associations": note_associations(note),
         }
         answer = self._call("POST", "/crm/v3/objects/notes", json=body)
@@ -799,7 +803,8 @@ def _record_sort_key(record: Mapping[str, Any]) -> tuple[bool, datetime, int]:
     )
 
 
-def _iso(moment: datetime) -> str:
+def iso_timestamp(moment: datetime) -> str:
+    """``moment`` in HubSpot's timestamp form: UTC, milliseconds, ``Z``."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -821,7 +826,7 @@ def stages_from_pipelines(pipelines: Iterable[Mapping[str, Any]]) -> list[DealSt
                     pipeline_id=str(pipeline["id"]),
                     pipeline_label=str(pipeline.get("label") or pipeline["id"]),
                     display_order=int(stage.get("displayOrder") or 0),
-                    probability=_number(metadata.get("probability")),
+                    probability=parse_number(metadata.get("probability")),
                     is_closed=str(metadata.get("isClosed", "false")).lower() == "true",
                 )
             )
@@ -835,293 +840,6 @@ def owner_from_record(record: Mapping[str, Any]) -> HubSpotOwner:
         id=str(record["id"]),
         email=email,
         name=_full_name(record.get("firstName"), record.get("lastName")) or email,
-    )
-
-
-# --- sandbox -----------------------------------------------------------------------------------
-
-# Deal properties the sandbox portal has (HubSpot rejects unknown ones with a 400).
-SANDBOX_DEAL_PROPERTIES = frozenset(
-    {
-        *DEAL_PROPERTIES,
-        "description",
-        "dealtype",
-        "hs_priority",
-        "hs_forecast_category",
-        "hs_manual_forecast_category",
-        "closed_lost_reason",
-        "closed_won_reason",
-    }
-)
-
-
-def _shift_moment(value: str | None, years: int) -> str | None:
-    moment = parse_hubspot_datetime(value)
-    if moment is None:
-        return value
-    try:
-        shifted = moment.replace(year=moment.year + years)
-    except ValueError:  # Feb 29 into a year without one
-        shifted = moment.replace(year=moment.year + years, day=28)
-    return _iso(shifted)
-
-
-@lru_cache(maxsize=8)
-def _load_sandbox(path: str | None, year: int) -> dict[str, Any]:
-    if path is None:
-        text = resources.files("agentflow").joinpath("data/hubspot_crm.json").read_text("utf-8")
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-    data = json.loads(text)
-    shift = year - int(data["base_year"])
-    for record in data["deals"]:
-        properties = record["properties"]
-        for key in ("closedate", "createdate"):
-            if properties.get(key):
-                properties[key] = _shift_moment(properties[key], shift)
-    data["companies_by_id"] = {record["id"]: record["properties"] for record in data["companies"]}
-    data["contacts_by_id"] = {record["id"]: record["properties"] for record in data["contacts"]}
-    return data
-
-
-_write_lock = threading.Lock()
-
-
-class HubSpotSandbox(HubSpotConnector):
-    """HubSpot without the network: the bundled portal, moved to the current year.
-
-    Filters behave as the live search does (stage names resolved to stage ids, inclusive amount and
-    close-date bounds in UTC days); each call waits ``latency_ms`` first. Updates and notes are
-    appended to ``{sandbox_dir}/hubspot/deal_updates.jsonl`` and ``notes.jsonl`` (serialised by a
-    lock and a file lock) and applied, per tenant, to every later read.
-    """
-
-    def __init__(
-        self,
-        *,
-        sandbox_dir: str | Path,
-        latency_ms: int = 0,
-        tenant_id: str | None = None,
-        today: date | None = None,
-        data_path: Path | None = None,
-    ) -> None:
-        self.directory = Path(sandbox_dir) / "hubspot"
-        self.latency_ms = latency_ms
-        self.tenant_id = tenant_id
-        self._today = today
-        self._data_path = str(data_path) if data_path is not None else None
-
-    # -- bundled data and the local writes --
-
-    def _data(self) -> dict[str, Any]:
-        return _load_sandbox(self._data_path, (self._today or date.today()).year)
-
-    def _lines(self, name: str) -> list[dict[str, Any]]:
-        path = self.directory / name
-        if not path.exists():
-            return []
-        with path.open(encoding="utf-8") as handle:
-            records = [json.loads(line) for line in handle if line.strip()]
-        return [record for record in records if record.get("tenant_id") == self.tenant_id]
-
-    def _append(self, name: str, record: Mapping[str, Any]) -> None:
-        path = self.directory / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"tenant_id": self.tenant_id, **record}, ensure_ascii=False)
-        with _write_lock, path.open("a", encoding="utf-8") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                handle.write(line + "\n")
-                handle.flush()
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def _deal_records(self) -> dict[str, dict[str, Any]]:
-        """{deal id: record} with this tenant's updates applied in the order they were made."""
-        deals = {
-            record["id"]: {**record, "properties": dict(record["properties"])}
-            for record in self._data()["deals"]
-        }
-        for update in self._lines("deal_updates.jsonl"):
-            record = deals.get(update["deal_id"])
-            if record is not None:
-                record["properties"].update(update["properties"])
-        return deals
-
-    def _deal(self, record: Mapping[str, Any], stages: Mapping[str, DealStage]) -> HubSpotDeal:
-        data = self._data()
-        companies, contacts = data["companies_by_id"], data["contacts_by_id"]
-        links = record.get("associations") or {}
-        company_id = str(next(iter(links.get("companies") or []), ""))
-        contact_id = str(next(iter(links.get("contacts") or []), ""))
-        return build_deal(
-            record["id"],
-            record["properties"],
-            stages=stages,
-            company=(company_id, companies[company_id]) if company_id in companies else None,
-            contact=(contact_id, contacts[contact_id]) if contact_id in contacts else None,
-            owners=self._owners(),
-        )
-
-    def _owners(self) -> dict[str, HubSpotOwner]:
-        return {record["id"]: owner_from_record(record) for record in self._data()["owners"]}
-
-    # -- the interface --
-
-    def pipelines_stages(self) -> list[DealStage]:
-        """Stages of the bundled pipelines."""
-        sandbox_pause(self.latency_ms)
-        return stages_from_pipelines(self._data()["pipelines"])
-
-    def owners(self) -> dict[str, HubSpotOwner]:
-        """{owner id: owner} of the bundled portal."""
-        sandbox_pause(self.latency_ms)
-        return self._owners()
-
-    def search_deals(self, query: OpportunityQuery) -> list[HubSpotDeal]:
-        """Bundled deals matching ``query``, by close date then id."""
-        stage_ids = {stage.id for stage in self.resolve_stages(query.stage)} if query.stage else None
-        sandbox_pause(self.latency_ms)
-        stages = {stage.id: stage for stage in stages_from_pipelines(self._data()["pipelines"])}
-        low = epoch_ms(query.close_from) if query.close_from else None
-        high = epoch_ms(query.close_to, end_of_day=True) if query.close_to else None
-        found = []
-        for record in self._deal_records().values():
-            properties = record["properties"]
-            if stage_ids is not None and properties.get("dealstage") not in stage_ids:
-                continue
-            amount = _number(properties.get("amount"))
-            if query.min_amount is not None and (amount is None or amount < query.min_amount):
-                continue
-            closes = parse_hubspot_datetime(properties.get("closedate"))
-            moment = int(closes.timestamp() * 1000) if closes else None
-            if (low is not None or high is not None) and moment is None:
-                continue
-            if low is not None and moment is not None and moment < low:
-                continue
-            if high is not None and moment is not None and moment > high:
-                continue
-            found.append(self._deal(record, stages))
-        return sorted(found, key=deal_sort_key)[: query.limit]
-
-    def find_deals_by_name(self, names: Sequence[str]) -> dict[str, HubSpotDeal]:
-        """Bundled deals named exactly so."""
-        sandbox_pause(self.latency_ms)
-        wanted = set(names)
-        stages = {stage.id: stage for stage in stages_from_pipelines(self._data()["pipelines"])}
-        found: dict[str, HubSpotDeal] = {}
-        for record in sorted(self._deal_records().values(), key=lambda r: int(r["id"])):
-            name = record["properties"].get("dealname")
-            if name in wanted and name not in found:
-                found[name] = self._deal(record, stages)
-        return found
-
-    def search_contacts(self, query: ContactQuery) -> list[HubSpotContact]:
-        """Bundled contacts matching ``query`` (company names and stages compared case-insensitively)."""
-        sandbox_pause(self.latency_ms)
-        data = self._data()
-        companies = data["companies_by_id"]
-        wanted = {_normal(name) for name in query.companies}
-        company_ids = {cid for cid, props in companies.items() if _normal(str(props.get("name"))) in wanted}
-        if query.companies and not company_ids:
-            return []
-        domain = query.email_domain.strip().lstrip("@").lower() if query.email_domain else None
-        found = []
-        for contact_id, properties in data["contacts_by_id"].items():
-            if query.companies and properties.get("associatedcompanyid") not in company_ids:
-                continue
-            if domain and str(properties.get("email") or "").lower().rpartition("@")[2] != domain:
-                continue
-            if query.lifecycle_stage and properties.get("lifecyclestage") != query.lifecycle_stage:
-                continue
-            found.append(build_contact(contact_id, properties, companies))
-        return sorted(found, key=contact_sort_key)[: query.limit]
-
-    def update_deal(
-        self, deal_id: str, properties: Mapping[str, str], *, stage: str | None = None
-    ) -> DealUpdate:
-        """Record the update under ``{sandbox_dir}/hubspot/deal_updates.jsonl`` and return it."""
-        _check_properties(properties)
-        record = self._deal_records().get(deal_id)
-        if record is None:
-            raise HubSpotNotFoundError(f"hubspot: deal {deal_id} does not exist")
-        unknown = sorted(set(properties) - SANDBOX_DEAL_PROPERTIES)
-        if unknown:
-            raise ConnectorError(
-                f"hubspot: Property values were not valid: {', '.join(unknown)} does not exist"
-            )
-        changes = dict(properties)
-        label = None
-        if stage is not None:
-            target = self._stage_for_deal(stage, record["properties"].get("pipeline"))
-            changes["dealstage"], label = target.id, target.label
-            if target.probability is not None:
-                # HubSpot recalculates the stage probability when a deal moves; so does the sandbox.
-                changes.setdefault("hs_deal_stage_probability", _plain_number(target.probability))
-        if not changes:
-            raise ConnectorError("a HubSpot deal update needs at least one property")
-        sandbox_pause(self.latency_ms)
-        updated_at = datetime.now(UTC)
-        self._append(
-            "deal_updates.jsonl", {"deal_id": deal_id, "properties": changes, "updated_at": _iso(updated_at)}
-        )
-        shown = {key: value for key, value in changes.items() if key in properties or key == "dealstage"}
-        return DealUpdate(id=deal_id, properties=shown, stage=label, updated_at=updated_at)
-
-    def create_note(self, note: NewNote) -> HubSpotNote:
-        """Record the note under ``{sandbox_dir}/hubspot/notes.jsonl`` with a HubSpot-like id."""
-        sandbox_pause(self.latency_ms)
-        known_deals = self._deal_records()
-        known_contacts = self._data()["contacts_by_id"]
-        for deal_id in note.deal_ids:
-            if deal_id not in known_deals:
-                raise HubSpotNotFoundError(f"hubspot: deal {deal_id} does not exist")
-        for contact_id in note.contact_ids:
-            if contact_id not in known_contacts:
-                raise HubSpotNotFoundError(f"hubspot: contact {contact_id} does not exist")
-        note_id = str(40_000_000_000 + secrets.randbelow(9_000_000_000))
-        self._append(
-            "notes.jsonl",
-            {
-                "id": note_id,
-                "properties": {"hs_note_body": note.body, "hs_timestamp": _iso(note.timestamp)},
-                "associations": note_associations(note),
-                "created_at": _iso(datetime.now(UTC)),
-            },
-        )
-        return HubSpotNote(
-            id=note_id,
-            body=note.body,
-            timestamp=note.timestamp,
-            deal_ids=note.deal_ids,
-            contact_ids=note.contact_ids,
-        )
-
-    def notes(self) -> list[HubSpotNote]:
-        """The notes this tenant created in this sandbox directory, oldest first."""
-        notes = []
-        for record in self._lines("notes.jsonl"):
-            targets: dict[int, list[str]] = {NOTE_TO_DEAL: [], NOTE_TO_CONTACT: []}
-            for link in record.get("associations") or []:
-                for kind in link.get("types") or []:
-                    targets.setdefault(kind["associationTypeId"], []).append(str(link["to"]["id"]))
-            timestamp = parse_hubspot_datetime(record["properties"]["hs_timestamp"]) or datetime.now(UTC)
-            notes.append(
-                HubSpotNote(
-                    id=record["id"],
-                    body=record["properties"]["hs_note_body"],
-                    timestamp=timestamp,
-                    deal_ids=targets[NOTE_TO_DEAL],
-                    contact_ids=targets[NOTE_TO_CONTACT],
-                )
-            )
-        return notes
-
-
-def sandbox(settings: Settings, tenant_id: str) -> HubSpotSandbox:
-    """The sandbox portal for ``tenant_id`` (ConnectorFactory, CONNECTOR_MODE=sandbox)."""
-    return HubSpotSandbox(
-        sandbox_dir=settings.sandbox_dir, latency_ms=settings.sandbox_latency_ms, tenant_id=tenant_id
     )
 
 

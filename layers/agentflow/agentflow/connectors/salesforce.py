@@ -2,23 +2,21 @@
 
 Both answer :meth:`find_opportunities` with the same records in the same order (close date, then id),
 so an agent cannot tell which one it has. The sandbox serves the bundled data set
-``agentflow/data/salesforce_opportunities.json`` (see ``tools/generate_sandbox_data.py``).
+``agentflow_sandbox/data/salesforce_opportunities.json`` (see ``tools/generate_sandbox_data.py``).
+
+The sandbox emulator lives in ``agentflow_sandbox.salesforce`` (the sandbox layer, never deployed with
+``ConnectorMode=live``).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 from collections.abc import Mapping
-from datetime import date
 from decimal import Decimal
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from agentflow.connectors.base import Opportunity, OpportunityQuery, optional_secret_field, sandbox_pause
+from agentflow.connectors.base import Opportunity, OpportunityQuery, optional_secret_field
 from agentflow.connectors.http import VendorHttpClient, check_base_url
 from agentflow.errors import ConnectorError
 
@@ -221,67 +219,3 @@ class SalesforceClient:
             page = self._get(f"{self.instance_url}{next_path}")
             records.extend(page.get("records") or [])
         return [opportunity_from_record(record) for record in records[: query.limit]]
-
-
-# --- sandbox -----------------------------------------------------------------------------------
-
-
-def _shift_year(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # Feb 29 into a year without one
-        return day.replace(year=day.year + years, day=28)
-
-
-@lru_cache(maxsize=8)
-def _load_sandbox(path: str | None, year: int) -> tuple[Opportunity, ...]:
-    if path is None:
-        text = resources.files("agentflow").joinpath("data/salesforce_opportunities.json").read_text("utf-8")
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-    data = json.loads(text)
-    shift = year - int(data["base_year"])
-    opportunities = []
-    for record in data["opportunities"]:
-        opportunity = Opportunity.model_validate(record)
-        opportunity.close_date = _shift_year(opportunity.close_date, shift)
-        opportunities.append(opportunity)
-    opportunities.sort(key=lambda item: (item.close_date, item.id))
-    return tuple(opportunities)
-
-
-class SalesforceSandbox:
-    """Salesforce without the network: the bundled opportunities, moved to the current year.
-
-    Filters behave as the live SOQL does (stage prefix case-insensitive like LIKE, inclusive amount
-    and date bounds, ordered by close date then id), and each call waits ``latency_ms`` first, so
-    timings in local runs resemble a vendor round trip.
-    """
-
-    name = "salesforce"
-
-    def __init__(
-        self, *, latency_ms: int = 0, today: date | None = None, data_path: Path | None = None
-    ) -> None:
-        self.latency_ms = latency_ms
-        self._today = today
-        self._data_path = str(data_path) if data_path is not None else None
-
-    def opportunities(self) -> list[Opportunity]:
-        """Every bundled opportunity (copies), dated for the current year."""
-        year = (self._today or date.today()).year
-        return [item.model_copy() for item in _load_sandbox(self._data_path, year)]
-
-    def find_opportunities(self, query: OpportunityQuery) -> list[Opportunity]:
-        """Bundled opportunities matching ``query``, by close date then id."""
-        sandbox_pause(self.latency_ms)
-        stage = query.stage.lower() if query.stage else None
-        found = [
-            item
-            for item in self.opportunities()
-            if (stage is None or item.stage.lower().startswith(stage))
-            and (query.min_amount is None or item.amount >= query.min_amount)
-            and (query.close_from is None or item.close_date >= query.close_from)
-            and (query.close_to is None or item.close_date <= query.close_to)
-        ]
-        return found[: query.limit]

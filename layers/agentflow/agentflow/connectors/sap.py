@@ -16,8 +16,11 @@ Answers are OData v2 JSON (``{"d": {"results": [...], "__next": ...}}``), with d
 or a bearer token (given, or from an OAuth 2.0 client-credentials token URL); ``sap-client`` is sent
 when the secret names a client.
 
-The sandbox serves ``agentflow/data/sap_business_partners.json`` and ``sap_sales_orders.json``
+The sandbox serves ``agentflow_sandbox/data/sap_business_partners.json`` and ``sap_sales_orders.json``
 (see ``tools/generate_sap_data.py``), with every date moved by (today - base date) days.
+
+The sandbox emulator lives in ``agentflow_sandbox.sap`` (the sandbox layer, never deployed with
+``ConnectorMode=live``).
 """
 
 from __future__ import annotations
@@ -28,20 +31,15 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from agentflow.clock import utcnow
 from agentflow.connectors.base import (
     HOST_NAME,
     optional_secret_field,
-    sandbox_pause,
     secret_base_url,
 )
 from agentflow.connectors.http import VendorHttpClient, check_base_url
@@ -278,7 +276,8 @@ def _batches(values: Sequence[str], size: int) -> list[Sequence[str]]:
     return [values[start : start + size] for start in range(0, len(values), size)]
 
 
-def _distinct(values: Sequence[str]) -> list[str]:
+def distinct(values: Sequence[str]) -> list[str]:
+    """The non-empty ``values``, each once, in their first order."""
     return list(dict.fromkeys(value for value in values if value))
 
 
@@ -473,7 +472,7 @@ class SapClient:
         """Partners named (or, with ``prefix``, starting with) any of ``names``, by number."""
         select = ",".join(_PARTNER_FIELDS)
         filters: list[str | None] = [
-            name_filter(batch, match) for batch in _batches(_distinct(names), FILTER_BATCH)
+            name_filter(batch, match) for batch in _batches(distinct(names), FILTER_BATCH)
         ]
         found: dict[str, BusinessPartner] = {}
         for where in filters or [None]:
@@ -491,7 +490,7 @@ class SapClient:
         """Orders of these sold-to parties with their items, by order number."""
         select = ",".join(_ORDER_FIELDS + tuple(f"to_Item/{field}" for field in _ITEM_FIELDS))
         found: dict[str, SalesOrder] = {}
-        for batch in _batches(_distinct(sold_to_parties), FILTER_BATCH):
+        for batch in _batches(distinct(sold_to_parties), FILTER_BATCH):
             params = {
                 "$filter": sales_order_filter(batch, open_only=open_only),
                 "$expand": "to_Item",
@@ -501,7 +500,7 @@ class SapClient:
             for record in self._query(SALES_ORDER_PATH, params, cap=limit, page_size=ORDER_PAGE_SIZE):
                 order = order_from_record(record)
                 found.setdefault(order.SalesOrder, order)
-        return sorted(found.values(), key=_order_key)[:limit]
+        return sorted(found.values(), key=order_key)[:limit]
 
 
 def _results(d: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -511,111 +510,10 @@ def _results(d: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [row for row in results if isinstance(row, dict)]
 
 
-def _order_key(order: SalesOrder) -> tuple[int, str]:
+def order_key(order: SalesOrder) -> tuple[int, str]:
+    """Sort key of sales orders: by number, numerically when the numbers' lengths differ."""
     # Order numbers are digit strings of one length in practice; sort numerically when they differ.
     return (len(order.SalesOrder), order.SalesOrder)
-
-
-# --- sandbox -------------------------------------------------------------------------------------
-
-
-def _read(data_dir: str | None, name: str) -> dict[str, Any]:
-    if data_dir is None:
-        text = resources.files("agentflow").joinpath(f"data/{name}").read_text("utf-8")
-    else:
-        text = (Path(data_dir) / name).read_text(encoding="utf-8")
-    data: dict[str, Any] = json.loads(text)
-    return data
-
-
-@lru_cache(maxsize=8)
-def _load_sandbox(
-    data_dir: str | None, today: date
-) -> tuple[tuple[BusinessPartner, ...], tuple[SalesOrder, ...]]:
-    partners_file = _read(data_dir, "sap_business_partners.json")
-    orders_file = _read(data_dir, "sap_sales_orders.json")
-    partners = []
-    shift = today - date.fromisoformat(partners_file["base_date"])
-    for record in partners_file["business_partners"]:
-        partner = BusinessPartner.model_validate(record)
-        if partner.CreationDate is not None:
-            partner.CreationDate += shift
-        partners.append(partner)
-    orders = []
-    shift = today - date.fromisoformat(orders_file["base_date"])
-    for record in orders_file["sales_orders"]:
-        order = SalesOrder.model_validate(record)
-        order.CreationDate += shift
-        if order.RequestedDeliveryDate is not None:
-            order.RequestedDeliveryDate += shift
-        orders.append(order)
-    partners.sort(key=lambda partner: partner.BusinessPartner)
-    orders.sort(key=_order_key)
-    return tuple(partners), tuple(orders)
-
-
-class SapSandbox:
-    """S/4HANA without the network: the bundled partners and orders, dated relative to today.
-
-    Name filters behave as the live OData filter does (case-sensitive ``eq`` or ``startswith``),
-    results come in the same order, and each call waits ``latency_ms`` first.
-    """
-
-    name = "sap"
-
-    def __init__(
-        self, *, latency_ms: int = 0, today: date | None = None, data_dir: Path | None = None
-    ) -> None:
-        self.latency_ms = latency_ms
-        self._today = today
-        self._data_dir = str(data_dir) if data_dir is not None else None
-
-    def _data(self) -> tuple[tuple[BusinessPartner, ...], tuple[SalesOrder, ...]]:
-        # UTC's today, the day agents compute their date windows from.
-        return _load_sandbox(self._data_dir, self._today or utcnow().date())
-
-    def business_partners(self) -> list[BusinessPartner]:
-        """Every bundled business partner (copies), by number."""
-        return [partner.model_copy() for partner in self._data()[0]]
-
-    def sales_orders(self) -> list[SalesOrder]:
-        """Every bundled sales order (deep copies), by number."""
-        return [order.model_copy(deep=True) for order in self._data()[1]]
-
-    def find_business_partners(
-        self, names: Sequence[str], *, match: NameMatch = "exact", limit: int = 500
-    ) -> list[BusinessPartner]:
-        """Partners named (or, with ``prefix``, starting with) any of ``names``, by number."""
-        sandbox_pause(self.latency_ms)
-        wanted = _distinct(names)
-
-        def matches(full_name: str) -> bool:
-            if not wanted:
-                return True
-            if match == "exact":
-                return full_name in wanted
-            return any(full_name.startswith(name) for name in wanted)
-
-        found = [partner for partner in self.business_partners() if matches(partner.BusinessPartnerFullName)]
-        return found[:limit]
-
-    def find_sales_orders(
-        self, sold_to_parties: Sequence[str], *, open_only: bool = True, limit: int = 1000
-    ) -> list[SalesOrder]:
-        """Orders of these sold-to parties with their items, by order number."""
-        sandbox_pause(self.latency_ms)
-        parties = set(_distinct(sold_to_parties))
-        found = [
-            order
-            for order in self.sales_orders()
-            if order.SoldToParty in parties and not (open_only and order.OverallSDProcessStatus == "C")
-        ]
-        return found[:limit]
-
-
-def sandbox(settings: Settings, tenant_id: str) -> SapSandbox:
-    """The sandbox connector (``CONNECTOR_MODE=sandbox``); read-only, so the same for every tenant."""
-    return SapSandbox(latency_ms=settings.sandbox_latency_ms)
 
 
 def live(secret: dict[str, Any], secret_name: str, settings: Settings) -> SapClient:

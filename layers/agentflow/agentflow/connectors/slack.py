@@ -5,25 +5,20 @@ thread) and fetch a message's permalink. Slack answers most failures with HTTP 2
 ``{"ok": false, "error": "<code>"}``; the live client maps those codes onto AgentFlow's errors the
 same way :class:`~agentflow.connectors.http.VendorHttpClient` maps HTTP statuses. The sandbox
 appends every message to ``{sandbox_dir}/slack/messages.jsonl``.
+
+The sandbox emulator lives in ``agentflow_sandbox.slack`` (the sandbox layer, never deployed with
+``ConnectorMode=live``).
 """
 
 from __future__ import annotations
 
-import base64
-import fcntl
-import hashlib
 import json
 import re
-import threading
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from decimal import Decimal
-from pathlib import Path
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
-from agentflow.connectors.base import sandbox_pause
 from agentflow.connectors.http import VendorHttpClient, check_base_url, parse_retry_after
 from agentflow.errors import AgentError, ConnectorError, TransientAgentError
 
@@ -46,8 +41,29 @@ _AUTH_ERRORS = frozenset(
 _TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
-_CHANNEL_ID = re.compile(r"^[CGDU][A-Z0-9]{8,}$")
-_CHANNEL_NAME = re.compile(r"^#?[a-z0-9][a-z0-9_-]{0,79}$")
+CHANNEL_ID = re.compile(r"^[CGDU][A-Z0-9]{8,}$")
+CHANNEL_NAME = re.compile(r"^#?[a-z0-9][a-z0-9_-]{0,79}$")
+# Message metadata marks AgentFlow's posts with their write key, for the lookup after a lost answer.
+METADATA_EVENT_TYPE = "agentflow_write"
+# How far back a retry reads a channel's history for an earlier attempt's message.
+LOOKUP_HISTORY_LIMIT = 100
+
+
+def write_metadata(write_key: str) -> dict[str, Any]:
+    """The ``metadata`` of a message posted under ``write_key`` (Slack's message metadata shape)."""
+    return {"event_type": METADATA_EVENT_TYPE, "event_payload": {"write_key": write_key}}
+
+
+def keyed_message(messages: Any, write_key: str) -> Mapping[str, Any] | None:
+    """The message among ``messages`` whose metadata carries ``write_key``."""
+    for message in messages if isinstance(messages, list) else []:
+        metadata = message.get("metadata") if isinstance(message, Mapping) else None
+        if not isinstance(metadata, Mapping) or metadata.get("event_type") != METADATA_EVENT_TYPE:
+            continue
+        payload = metadata.get("event_payload")
+        if isinstance(payload, Mapping) and payload.get("write_key") == write_key:
+            return message
+    return None
 
 
 class PostedMessage(BaseModel):
@@ -68,8 +84,22 @@ class SlackConnector(Protocol):
         *,
         blocks: list[dict[str, Any]] | None = None,
         thread_ts: str | None = None,
+        write_key: str | None = None,
     ) -> PostedMessage:
-        """Post ``text`` (the notification and fallback) with ``blocks`` to a channel name or id."""
+        """Post ``text`` (the notification and fallback) with ``blocks`` to a channel name or id.
+
+        ``write_key`` goes into the message's metadata, where :meth:`find_posted` finds it.
+        """
+        ...
+
+    def find_posted(
+        self, channel: str, write_key: str, *, thread_ts: str | None = None
+    ) -> PostedMessage | None:
+        """The message an earlier attempt posted under ``write_key`` (its answer lost), or None.
+
+        Reads the channel's recent history (a thread's replies with ``thread_ts``); ``channel``
+        must be a channel id for the live API.
+        """
         ...
 
     def permalink(self, channel: str, ts: str) -> str:
@@ -172,6 +202,7 @@ class SlackClient:
         *,
         blocks: list[dict[str, Any]] | None = None,
         thread_ts: str | None = None,
+        write_key: str | None = None,
     ) -> PostedMessage:
         """``chat.postMessage``; link unfurling is off so alerts stay compact."""
         payload: dict[str, Any] = {
@@ -184,6 +215,8 @@ class SlackClient:
             payload["blocks"] = blocks
         if thread_ts:
             payload["thread_ts"] = thread_ts
+        if write_key:
+            payload["metadata"] = write_metadata(write_key)
         body = self._call(
             "chat.postMessage",
             "POST",
@@ -195,6 +228,32 @@ class SlackClient:
         if not isinstance(ts, str) or not isinstance(channel_id, str):
             raise ConnectorError("slack: chat.postMessage answered ok without ts and channel")
         return PostedMessage(channel=channel_id, ts=ts, text=text)
+
+    def find_posted(
+        self, channel: str, write_key: str, *, thread_ts: str | None = None
+    ) -> PostedMessage | None:
+        """``conversations.history`` (or ``conversations.replies`` in a thread) with metadata.
+
+        Slack limits these reads (Tier 3; 1 a minute for apps outside the Marketplace), so agents
+        call this only on a retry, once per message whose outcome is unknown.
+        """
+        if not CHANNEL_ID.match(channel):
+            raise ConnectorError(
+                f"slack: looking up an earlier post needs a channel id (C0...), not '{channel}'"
+            )
+        params: dict[str, Any] = {
+            "channel": channel,
+            "include_all_metadata": "true",
+            "limit": LOOKUP_HISTORY_LIMIT,
+        }
+        method = "conversations.history"
+        if thread_ts:
+            method, params["ts"] = "conversations.replies", thread_ts
+        body = self._call(method, "GET", params=params)
+        found = keyed_message(body.get("messages"), write_key)
+        if found is None or not isinstance(found.get("ts"), str):
+            return None
+        return PostedMessage(channel=channel, ts=found["ts"], text=str(found.get("text") or ""))
 
     def permalink(self, channel: str, ts: str) -> str:
         """``chat.getPermalink`` for a posted message."""
@@ -219,126 +278,4 @@ def live(secret: Mapping[str, Any], secret_name: str, settings: Settings) -> Sla
         api_base_url=str(secret.get("api_base_url") or API_BASE_URL),
         credentials_secret=secret_name,
         allow_loopback=settings.connector_allow_loopback,
-    )
-
-
-# --- sandbox -----------------------------------------------------------------------------------
-
-_log_lock = threading.Lock()
-
-
-def sandbox_channel_id(channel: str) -> str:
-    """The id the sandbox gives a channel: ids pass through, names get a stable Slack-like id."""
-    if _CHANNEL_ID.match(channel):
-        return channel
-    digest = hashlib.sha256(channel.lstrip("#").encode("utf-8")).digest()
-    return "C0" + base64.b32encode(digest).decode("ascii")[:9]
-
-
-class SlackSandbox:
-    """Slack without the network: an append-only log of JSON lines, one per message.
-
-    Timestamps increase strictly across threads and processes (the log is appended under a process
-    lock and a file lock), as a channel's ``ts`` values do in Slack. Like Slack, the sandbox refuses
-    unusable channel names (``channel_not_found``), messages without text or blocks (``no_text``),
-    text over 40,000 characters (``msg_too_long``) and more than 50 blocks (``invalid_blocks``).
-    """
-
-    name = "slack"
-
-    def __init__(
-        self,
-        *,
-        sandbox_dir: str | Path,
-        latency_ms: int = 0,
-        tenant_id: str | None = None,
-        now: Callable[[], datetime] | None = None,
-    ) -> None:
-        self.log_path = Path(sandbox_dir) / "slack" / "messages.jsonl"
-        self.latency_ms = latency_ms
-        self.tenant_id = tenant_id
-        self._now = now or (lambda: datetime.now(UTC))
-
-    def _read(self) -> list[dict[str, Any]]:
-        if not self.log_path.exists():
-            return []
-        with self.log_path.open(encoding="utf-8") as log:
-            return [json.loads(line) for line in log if line.strip()]
-
-    def messages(self, channel: str | None = None) -> list[dict[str, Any]]:
-        """This tenant's messages, oldest first; only ``channel``'s (a name or id) when given."""
-        wanted = sandbox_channel_id(channel) if channel else None
-        return [
-            record
-            for record in self._read()
-            if record.get("tenant_id") == self.tenant_id and (wanted is None or record["channel"] == wanted)
-        ]
-
-    def post_message(
-        self,
-        channel: str,
-        text: str,
-        *,
-        blocks: list[dict[str, Any]] | None = None,
-        thread_ts: str | None = None,
-    ) -> PostedMessage:
-        """Append the message to the log and return its channel id and a fresh, increasing ts."""
-        sandbox_pause(self.latency_ms)
-        if not (_CHANNEL_ID.match(channel) or _CHANNEL_NAME.match(channel)):
-            raise slack_error("chat.postMessage", "channel_not_found", credentials_secret=None)
-        error = None
-        if not text.strip() and not blocks:
-            error = "no_text"
-        elif len(text) > TEXT_LIMIT:
-            error = "msg_too_long"
-        elif blocks is not None and len(blocks) > BLOCKS_LIMIT:
-            error = "invalid_blocks"
-        if error:
-            raise slack_error("chat.postMessage", error, credentials_secret=None)
-        channel_id = sandbox_channel_id(channel)
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with _log_lock, self.log_path.open("a+", encoding="utf-8") as log:
-            fcntl.flock(log, fcntl.LOCK_EX)
-            try:
-                log.seek(0)
-                last = max((Decimal(json.loads(line)["ts"]) for line in log if line.strip()), default=None)
-                now = self._now()
-                ts = Decimal(int(now.timestamp())) + Decimal(now.microsecond) / Decimal(1_000_000)
-                if last is not None and ts <= last:
-                    ts = last + Decimal("0.000001")
-                ts_text = f"{ts:.6f}"
-                record = {
-                    "ts": ts_text,
-                    "channel": channel_id,
-                    "channel_name": None if _CHANNEL_ID.match(channel) else channel.lstrip("#"),
-                    "tenant_id": self.tenant_id,
-                    "thread_ts": thread_ts,
-                    "posted_at": now.astimezone(UTC).isoformat(),
-                    "text": text,
-                    "blocks": blocks or [],
-                }
-                log.write(json.dumps(record, ensure_ascii=False) + "\n")
-                log.flush()
-            finally:
-                fcntl.flock(log, fcntl.LOCK_UN)
-        return PostedMessage(channel=channel_id, ts=ts_text, text=text)
-
-    def permalink(self, channel: str, ts: str) -> str:
-        """The message's URL in the sandbox workspace, shaped as Slack's (``p`` + ts without the dot)."""
-        sandbox_pause(self.latency_ms)
-        record = next(
-            (item for item in self.messages() if item["channel"] == channel and item["ts"] == ts), None
-        )
-        if record is None:
-            raise slack_error("chat.getPermalink", "message_not_found", credentials_secret=None)
-        link = f"{SANDBOX_WORKSPACE_URL}/archives/{channel}/p{ts.replace('.', '')}"
-        if record.get("thread_ts"):
-            link += f"?thread_ts={record['thread_ts']}&cid={channel}"
-        return link
-
-
-def sandbox(settings: Settings, tenant_id: str) -> SlackSandbox:
-    """The sandbox Slack for one tenant, under the stack's sandbox directory."""
-    return SlackSandbox(
-        sandbox_dir=settings.sandbox_dir, latency_ms=settings.sandbox_latency_ms, tenant_id=tenant_id
     )

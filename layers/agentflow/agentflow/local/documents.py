@@ -1,8 +1,8 @@
 """The sandbox documents (account plans, product, pricing and support sheets) the local stack indexes.
 
-They ship in ``agentflow/data/documents`` (written by tools/generate_documents.py, listed in its
-manifest) and are uploaded through the API like any user's files, so the reference workflow's
-emails cite real passages locally.
+They ship in the sandbox layer, ``agentflow_sandbox/data/documents`` (written by
+tools/generate_documents.py, listed in its manifest) and are uploaded through the API like any
+user's files, so the reference workflow's emails cite real passages locally.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from agentflow.client import AgentFlowClient
 
 def sandbox_documents() -> list[tuple[str, bytes]]:
     """(filename, bytes) of every sandbox document, in manifest order."""
-    folder = resources.files("agentflow") / "data" / "documents"
+    folder = resources.files("agentflow_sandbox") / "data" / "documents"
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     return [(entry["filename"], (folder / entry["filename"]).read_bytes()) for entry in manifest["documents"]]
 

@@ -25,6 +25,57 @@ from agentflow.settings import function_environment
 
 Handler = Callable[[Any, Any], Any]
 
+# The moto the local stack is written against (pyproject's `local` extra pins the same version).
+MOTO_VERSION = "5.2.5"
+# moto's private hooks the local stack patches or calls: (module, attribute path, parameters).
+MOTO_HOOKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("moto.awslambda.models", "LambdaFunction._invoke_lambda", ("self", "event")),
+    ("moto.events.models", "Rule.send_to_targets", ("self", "original_event", "transform_input")),
+    ("moto.events.utils", "EventTemplateParser.parse", ("input_template", "input_paths_map", "event")),
+    ("moto.server", "ThreadedMotoServer", ()),
+)
+
+
+class MotoHooksError(RuntimeError):
+    """The installed moto lacks a private hook the local stack patches (another moto version)."""
+
+
+def check_moto_hooks() -> None:
+    """Fail with the moto version needed when a hook the local stack relies on is missing or changed.
+
+    The local stack routes Lambda invocations and EventBridge targets by replacing moto internals;
+    a moto that renamed them would otherwise run functions in Docker or drop events, silently.
+    """
+    import inspect
+
+    try:
+        from importlib.metadata import version
+
+        installed = version("moto")
+    except Exception:  # metadata missing: name it rather than fail on the message
+        installed = "unknown"
+    problems = []
+    for module_name, path, parameters in MOTO_HOOKS:
+        try:
+            target: Any = importlib.import_module(module_name)
+            for part in path.split("."):
+                target = getattr(target, part)
+        except (ImportError, AttributeError):
+            problems.append(f"{module_name}.{path} is missing")
+            continue
+        if parameters:
+            names = tuple(inspect.signature(target).parameters)[: len(parameters)]
+            if names != parameters:
+                problems.append(
+                    f"{module_name}.{path} takes ({', '.join(names)}), not ({', '.join(parameters)})"
+                )
+    if problems:
+        raise MotoHooksError(
+            f"the local stack needs moto {MOTO_VERSION} (installed: {installed}): "
+            + "; ".join(problems)
+            + f". Install it with: pip install 'moto[server]=={MOTO_VERSION}'"
+        )
+
 
 @dataclass
 class LambdaContext:

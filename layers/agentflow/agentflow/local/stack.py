@@ -18,7 +18,7 @@ from typing import Any
 
 import boto3
 
-from agentflow.local.runtime import InProcessLambdas
+from agentflow.local.runtime import InProcessLambdas, check_moto_hooks
 from agentflow.local.template import StackTemplate
 
 REGION = "us-east-1"
@@ -111,6 +111,7 @@ class LocalStack:
             os.environ[key] = value
 
     def start(self) -> LocalStack:
+        check_moto_hooks()  # before anything starts: a wrong moto fails here, with the version it needs
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # moto's state starts empty each time; vectors of documents it no longer knows must go too.
         shutil.rmtree(self.data_dir / "chroma", ignore_errors=True)

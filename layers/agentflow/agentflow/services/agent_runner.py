@@ -157,6 +157,7 @@ class AgentRunner:
                 connectors=ConnectorFactory(settings, task.tenant_id, mode=config.connector_mode),
                 usage=usage,
                 progress=progress,
+                attempt=run.attempts,
                 progress_saver=lambda progress: self.runs.save(
                     task.tenant_id, task.execution_id, run.model_copy(update={"progress": progress})
                 ),
