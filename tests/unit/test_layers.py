@@ -22,7 +22,9 @@ def test_the_agent_layer_ships_no_bundled_vendor_data() -> None:
     shipped = {
         path.relative_to(AGENT_LAYER).as_posix()
         for path in AGENT_LAYER.rglob("*")
-        if path.is_file() and path.suffix != ".py" and "__pycache__" not in path.parts
+        if path.is_file()
+        and path.suffix != ".py"
+        and not any(part == "__pycache__" or part.endswith(".egg-info") for part in path.parts)
     }
     assert shipped == {"requirements.txt", "agentflow/py.typed"}
 
