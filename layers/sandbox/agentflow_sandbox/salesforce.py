@@ -10,26 +10,6 @@ from pathlib import Path
 
 from agentflow.connectors.base import Opportunity, OpportunityQuery, sandbox_pause
 
-API_VERSION = "v61.0"
-
-_SELECT_FIELDS = (
-    "Id, Name, Amount, StageName, CloseDate, Probability, AccountId, Account.Name, Owner.Name, "
-    "Owner.Email, (SELECT Contact.Name, Contact.Email FROM OpportunityContactRoles "
-    "WHERE IsPrimary = true LIMIT 1)"
-)
-# Backslash first, so the escapes added after it are not escaped again.
-_SOQL_STRING_ESCAPES = (
-    ("\\", "\\\\"),
-    ("'", "\\'"),
-    ('"', '\\"'),
-    ("\n", "\\n"),
-    ("\r", "\\r"),
-    ("\t", "\\t"),
-    ("\b", "\\b"),
-    ("\f", "\\f"),
-)
-
-
 # --- sandbox -----------------------------------------------------------------------------------
 
 
