@@ -19,7 +19,7 @@ from typing import Any
 
 from agentflow.dag import topological_order
 from agentflow.errors import InvalidInputError
-from agentflow.models import WorkflowDefinition
+from agentflow.models import AgentNode, WorkflowDefinition
 
 MAX_DEFINITION_BYTES = 1_048_576
 MAX_STATE_NAME_LENGTH = 80
@@ -36,6 +36,14 @@ SUCCEEDED = "agentflow.succeeded"
 PARALLEL_PREFIX = "parallel."
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+LAMBDA_INVOKE_WAIT = "arn:aws:states:::lambda:invoke.waitForTaskToken"
+APPROVAL_TYPE = "approval"
+BUDGET_GATE_PREFIX = "budget."
+# Matches agentflow.errors.BudgetPauseError: the node goes to its budget gate, then runs again.
+BUDGET_PAUSE_ERROR = "BudgetPauseError"
+# The sweep expires approvals on time; the task's own timeout is only the backstop if it did not.
+APPROVAL_TIMEOUT_GRACE_SECONDS = 600
+BUDGET_DECISION_SECONDS = 86400
 LAMBDA_SERVICE_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -86,9 +94,15 @@ def compile_workflow(
         "JitterStrategy": "FULL",
     }
 
-    def task(node_index: int) -> dict[str, Any]:
+    if definition.budget is not None and APPROVAL_TYPE not in agent_functions:
+        raise InvalidInputError("A workflow budget needs the approval agent's function for its gates.")
+
+    def task(node_index: int) -> dict[str, dict[str, Any]]:
+        """The node's state (named by its id) and any state that belongs to it alone."""
         node = definition.agents[node_index]
-        return {
+        if node.type == APPROVAL_TYPE:
+            return {node.id: _approval_task(node, agent_functions[node.type])}
+        state = {
             "Type": "Task",
             "Resource": LAMBDA_INVOKE,
             "Parameters": {
@@ -99,13 +113,23 @@ def compile_workflow(
             "ResultPath": None,
             "Retry": [_lambda_service_retry(), dict(transient_retry)],
         }
+        if definition.budget is None:
+            return {node.id: state}
+        gate = BUDGET_GATE_PREFIX + node.id
+        state["Catch"] = [{"ErrorEquals": [BUDGET_PAUSE_ERROR], "ResultPath": None, "Next": gate}]
+        return {node.id: state, gate: _budget_gate(node.id, agent_functions[APPROVAL_TYPE])}
 
     def render(sequence: list[_Step], states: dict[str, Any], *, top_level: bool) -> str:
         """Chain ``sequence`` into ``states``; return the name of its first state."""
         names = [graph.ids[step] if isinstance(step, int) else step.name for step in sequence]
         for position, step in enumerate(sequence):
             if isinstance(step, int):
-                state = task(step)
+                own = task(step)
+                state = own.pop(names[position])
+                for name, extra in own.items():  # a budget gate: it always leads back to its node
+                    if top_level:
+                        extra["Catch"] = _catch_all()
+                    states[name] = extra
             else:
                 branches = []
                 for branch in step.branches:
@@ -116,7 +140,7 @@ def compile_workflow(
             # Inside a branch an error propagates to the top-level Parallel, which cancels the
             # sibling branches before its own Catch records the failure.
             if top_level:
-                state["Catch"] = _catch_all()
+                state["Catch"] = [*state.get("Catch", []), *_catch_all()]
             if position + 1 < len(names):
                 state["Next"] = names[position + 1]
             elif top_level:
@@ -311,6 +335,43 @@ def _execution_fields() -> dict[str, str]:
         "execution_id.$": "$.execution_id",
         "workflow_id.$": "$.workflow_id",
         "workflow_version.$": "$.workflow_version",
+    }
+
+
+def _approval_task(node: AgentNode, function_arn: str) -> dict[str, Any]:
+    """An approval node: its Lambda stores the request and the task waits for the decision's token."""
+    timeout = int(node.config.get("timeout_seconds", 86400))
+    return {
+        "Type": "Task",
+        "Resource": LAMBDA_INVOKE_WAIT,
+        "Parameters": {
+            "FunctionName": function_arn,
+            "Payload": {**_execution_fields(), "node_id": node.id, "task_token.$": "$$.Task.Token"},
+        },
+        "TimeoutSeconds": timeout + APPROVAL_TIMEOUT_GRACE_SECONDS,
+        "ResultPath": None,
+        "Retry": [_lambda_service_retry()],
+    }
+
+
+def _budget_gate(node_id: str, function_arn: str) -> dict[str, Any]:
+    """Where a node that paused on its budget waits for a decision, then runs again."""
+    return {
+        "Type": "Task",
+        "Resource": LAMBDA_INVOKE_WAIT,
+        "Parameters": {
+            "FunctionName": function_arn,
+            "Payload": {
+                **_execution_fields(),
+                "node_id": node_id,
+                "gate": "budget",
+                "task_token.$": "$$.Task.Token",
+            },
+        },
+        "TimeoutSeconds": BUDGET_DECISION_SECONDS + APPROVAL_TIMEOUT_GRACE_SECONDS,
+        "ResultPath": None,
+        "Retry": [_lambda_service_retry()],
+        "Next": node_id,
     }
 
 

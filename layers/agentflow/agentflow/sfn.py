@@ -92,6 +92,14 @@ class StateMachines:
             stop_date=response.get("stopDate"),
         )
 
+    def send_task_success(self, task_token: str, output: dict[str, Any]) -> None:
+        """Let a ``.waitForTaskToken`` task go on with ``output``."""
+        self.sfn.send_task_success(taskToken=task_token, output=json.dumps(output))
+
+    def send_task_failure(self, task_token: str, error: str, cause: str) -> None:
+        """Fail a ``.waitForTaskToken`` task with ``error`` (the name its Catch sees)."""
+        self.sfn.send_task_failure(taskToken=task_token, error=error, cause=cause[:32768])
+
     def stop(self, execution_arn: str) -> None:
         self.sfn.stop_execution(
             executionArn=execution_arn, error="Cancelled", cause="Stopped through the API."
