@@ -8,9 +8,12 @@ decision is a conditional write (one decision wins), then the token is answered.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from agentflow.errors import ConflictError, NotFoundError
 from agentflow.execution_log import ExecutionLog
@@ -145,7 +148,16 @@ class ApprovalService:
                 cancelled = run.model_copy(
                     update={"status": AgentRunStatus.CANCELLED, "approval": approval, "task_token": None}
                 )
-                self.runs.save(tenant_id, execution_id, cancelled, expect_approval=ApprovalStatus.PENDING)
+                saved = self.runs.save(
+                    tenant_id, execution_id, cancelled, expect_approval=ApprovalStatus.PENDING
+                )
+                if saved and run.task_token:
+                    # AWS ends a stopped execution's waiting task itself; moto's task keeps waiting on
+                    # its token until answered. Answering a stopped execution's token is refused: fine.
+                    with contextlib.suppress(ClientError):
+                        self.machines.send_task_failure(
+                            run.task_token, "Cancelled", "The execution was stopped."
+                        )
 
     def _settle(
         self,
