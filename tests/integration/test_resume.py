@@ -122,3 +122,50 @@ def test_resume_onto_a_compatible_and_an_incompatible_version(
     assert len(emails) == 10
     # the 7 sent before the failure keep their check-in subject; the rest follow up
     assert sum("follow" in mail["subject"].lower() for mail in emails) == 3
+
+
+def test_a_stopped_execution_s_agent_stops_at_its_next_record(
+    api: GatewayApi, stack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an email agent held inside its 6th send
+    import threading
+
+    from agentflow.connectors.outlook import OutlookSandbox
+
+    real = OutlookSandbox.send
+    calls: list[int] = []
+    reached, release = threading.Event(), threading.Event()
+
+    def held(self: OutlookSandbox, email: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 6:
+            reached.set()
+            release.wait(30)
+        return real(self, email)
+
+    monkeypatch.setattr(OutlookSandbox, "send", held)
+    status, created = api.post("/api/v1/workflows", outreach())
+    before = len(outbox(stack))
+    execution_id = start(api, created["id"])
+    assert reached.wait(30)
+    # When the execution is stopped, then the send in flight finishes
+    status, stopped = api.post(f"/api/v1/executions/{execution_id}/stop")
+    assert status == 200 and stopped["status"] == "cancelled"
+    release.set()
+    email_run: dict[str, Any] = {}
+    for _ in range(300):
+        runs = api.get(f"/api/v1/executions/{execution_id}")[1]["agent_executions"]
+        email_run = next(run for run in runs if run["agent_id"] == "email_agent_1")
+        if email_run["error"] and email_run["error"]["type"] == "ExecutionStoppedError":
+            break
+        threading.Event().wait(0.1)
+    # Then the agent stopped after that email: 6 sent, not 20, and its run says so
+    assert len(outbox(stack)) - before == 6 and len(calls) == 6
+    assert email_run["status"] == "cancelled"
+    assert "after 6 recorded writes" in email_run["error"]["message"]
+    assert email_run["connector_mode"] == "sandbox"
+    # And a resume sends the other 14 only
+    assert api.post(f"/api/v1/executions/{execution_id}/resume", {})[0] == 202
+    done = api.wait(execution_id)
+    assert done["status"] == "completed", done["error"]
+    assert len(outbox(stack)) - before == 20
