@@ -24,7 +24,9 @@ def written_by_the_model(max_tokens: int) -> dict[str, Any]:
 def start(api: GatewayApi, definition: dict[str, Any]) -> str:
     status, created = api.post("/api/v1/workflows", definition)
     assert status == 201, created
-    status, started = api.post("/api/v1/executions/", {"workflow_id": created["id"], "input": REFERENCE_INPUT})
+    status, started = api.post(
+        "/api/v1/executions/", {"workflow_id": created["id"], "input": REFERENCE_INPUT}
+    )
     assert status == 202, started
     return str(started["id"])
 
@@ -36,7 +38,11 @@ def budget_approval(api: GatewayApi, execution_id: str, timeout: float = 60) -> 
         mine = [item for item in listed if item["execution_id"] == execution_id]
         if mine:
             return mine[0]
-        assert api.get(f"/api/v1/executions/{execution_id}")[1]["status"] in ("pending", "running", "waiting_approval")
+        assert api.get(f"/api/v1/executions/{execution_id}")[1]["status"] in (
+            "pending",
+            "running",
+            "waiting_approval",
+        )
         time.sleep(0.1)
     raise AssertionError("no budget approval was requested")
 

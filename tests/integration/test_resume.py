@@ -81,7 +81,7 @@ def test_resume_after_a_failure_midway_sends_the_20_emails_once(
 
 def test_only_ended_executions_resume(api: GatewayApi, other_tenant: GatewayApi) -> None:
     # Given a completed execution
-    status, created = api.post("/api/v1/workflows", workflow("One", [sales("s")], []))
+    _, created = api.post("/api/v1/workflows", workflow("One", [sales("s")], []))
     execution_id = start(api, created["id"])
     assert api.wait(execution_id)["status"] == "completed"
     # When it is resumed, or another tenant resumes it, or an unknown one

@@ -50,8 +50,30 @@ def test_state_machines_may_invoke_only_agents_and_the_finalizer(template: Stack
 
 def test_agent_functions_cannot_touch_api_keys_or_state_machines(template: StackTemplate) -> None:
     for logical_id in agent_functions(template).values():
-        policies = str(template.resources[logical_id]["Properties"]["Policies"])
-        assert "ApiKeysTable" not in policies and "states:" not in policies
+        policies = template.resources[logical_id]["Properties"]["Policies"]
+        assert "ApiKeysTable" not in str(policies)
+        actions = {
+            action
+            for policy in policies
+            for statement in (policy.get("Statement", []) if isinstance(policy, dict) else [])
+            for action in (
+                [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+            )
+            if action.startswith("states:")
+        }
+        # The approval function only answers the task token of an approval decided in an earlier attempt.
+        assert actions <= ({"states:SendTaskSuccess"} if logical_id == "ApprovalAgentFunction" else set())
+
+
+def test_the_repair_runs_every_minute_and_may_answer_approvals(template: StackTemplate) -> None:
+    status = template.resources["StatusFunction"]["Properties"]
+    repair = status["Events"]["Repair"]
+    assert repair["Type"] == "Schedule" and repair["Properties"]["Schedule"] == "rate(1 minute)"
+    assert "states:SendTaskFailure" in str(status["Policies"]) and "states:StartExecution" in str(
+        status["Policies"]
+    )
+    api = str(template.resources["ApiFunction"]["Properties"]["Policies"])
+    assert "states:SendTaskSuccess" in api and "states:SendTaskFailure" in api
 
 
 def test_functions_run_python_311_with_the_layer(template: StackTemplate) -> None:

@@ -1,0 +1,102 @@
+"""Pure parts of durable runs: approval and budget-gate states, digests, version checks, attempt names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentflow.compiler import compile_workflow
+from agentflow.models import AgentRun, AgentRunStatus, Workflow, WorkflowDefinition
+from agentflow.services.approvals import payload_digest
+from agentflow.services.executions import attempt_name, execution_id_of, version_conflicts
+
+FUNCTIONS = {"sales_intelligence": "arn:sales", "email_outreach": "arn:email", "approval": "arn:approval"}
+
+
+def definition(budget: dict[str, Any] | None = None) -> WorkflowDefinition:
+    return WorkflowDefinition.model_validate(
+        {
+            "name": "With review",
+            "agents": [
+                {"id": "deals", "type": "sales_intelligence"},
+                {"id": "review", "type": "approval", "config": {"message": "ok?", "timeout_seconds": 120}},
+                {"id": "mail", "type": "email_outreach"},
+            ],
+            "edges": [{"source": "deals", "target": "review"}, {"source": "review", "target": "mail"}],
+            "budget": budget,
+        }
+    )
+
+
+def test_an_approval_node_waits_for_its_task_token() -> None:
+    asl = compile_workflow(definition(), agent_functions=FUNCTIONS, finalizer_arn="arn:final")
+    review = asl["States"]["review"]
+    assert review["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
+    assert review["Parameters"]["Payload"]["task_token.$"] == "$$.Task.Token"
+    assert review["Parameters"]["FunctionName"] == "arn:approval"
+    assert review["TimeoutSeconds"] > 120 and review["Next"] == "mail"
+
+
+def test_a_budget_gives_each_agent_a_gate_that_leads_back_to_it() -> None:
+    asl = compile_workflow(
+        definition({"max_tokens": 100}), agent_functions=FUNCTIONS, finalizer_arn="arn:final"
+    )
+    mail = asl["States"]["mail"]
+    assert mail["Catch"][0] == {
+        "ErrorEquals": ["BudgetPauseError"],
+        "ResultPath": None,
+        "Next": "budget.mail",
+    }
+    assert mail["Catch"][-1]["ErrorEquals"] == ["States.ALL"]
+    gate = asl["States"]["budget.mail"]
+    assert gate["Next"] == "mail" and gate["Parameters"]["Payload"]["gate"] == "budget"
+    assert gate["Resource"].endswith(".waitForTaskToken") and gate["Catch"][0]["ErrorEquals"] == [
+        "States.ALL"
+    ]
+    assert "budget.review" not in asl["States"]
+
+
+def test_without_a_budget_there_are_no_gates() -> None:
+    asl = compile_workflow(definition(), agent_functions=FUNCTIONS, finalizer_arn="arn:final")
+    assert not [name for name in asl["States"] if name.startswith("budget.")]
+
+
+def test_the_digest_is_sha256_of_the_canonical_json() -> None:
+    # keys sorted, no spaces, non-ASCII kept as UTF-8
+    assert payload_digest({"b": 1, "a": "é"}) == payload_digest({"a": "é", "b": 1})
+    import hashlib
+
+    expected = hashlib.sha256('{"a":"é","b":1}'.encode()).hexdigest()
+    assert payload_digest({"b": 1, "a": "é"}) == f"sha256:{expected}"
+
+
+def workflow(agents: list[tuple[str, str]], edges: list[tuple[str, str]], version: int) -> Workflow:
+    return Workflow.model_validate(
+        {
+            "name": "w",
+            "agents": [{"id": node_id, "type": agent_type} for node_id, agent_type in agents],
+            "edges": [{"source": s, "target": t} for s, t in edges],
+            "id": "wf_1",
+            "version": version,
+            "created_at": "",
+            "updated_at": "",
+            "execution_order": [node_id for node_id, _ in agents],
+        }
+    )
+
+
+def test_a_version_conflicts_where_a_completed_node_changed_type_parents_or_went() -> None:
+    current = workflow([("a", "sales_intelligence"), ("b", "email_outreach")], [("a", "b")], 1)
+    done = [AgentRun(agent_id="a", agent_type="sales_intelligence", status=AgentRunStatus.COMPLETED)]
+    same = workflow([("a", "sales_intelligence"), ("b", "slack")], [("a", "b")], 2)
+    retyped = workflow([("a", "hubspot"), ("b", "email_outreach")], [("a", "b")], 3)
+    reparented = workflow([("z", "sales_intelligence"), ("a", "sales_intelligence")], [("z", "a")], 4)
+    gone = workflow([("b", "email_outreach")], [], 5)
+    assert version_conflicts(done, current, same) == []
+    assert version_conflicts(done, current, retyped) == ["a"]
+    assert version_conflicts(done, current, reparented) == ["a"]
+    assert version_conflicts(done, current, gone) == ["a"]
+
+
+def test_attempt_names_map_back_to_the_execution() -> None:
+    assert attempt_name("exec_1", 1) == "exec_1" and attempt_name("exec_1", 3) == "exec_1-a3"
+    assert execution_id_of("exec_1-a3") == "exec_1" and execution_id_of("exec_1") == "exec_1"
