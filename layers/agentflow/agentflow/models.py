@@ -128,8 +128,8 @@ class Approval(BaseModel):
     decided_at: str | None = None
     decided_by: str | None = None
     comment: str | None = None
-    on_timeout: Literal["reject", "approve"] = Field("reject", exclude=True)
-    workflow_id: str | None = Field(None, exclude=True)
+    on_timeout: Literal["reject", "approve"] = Field(default="reject", exclude=True)
+    workflow_id: str | None = Field(default=None, exclude=True)
 
 
 class ExecutionError(BaseModel):
@@ -160,8 +160,8 @@ class AgentRun(BaseModel):
     # What an attempt finished before it failed (e.g. emails already sent), for the retry to skip.
     progress: dict[str, Any] = Field(default_factory=dict, exclude=True)
     # While an approval is pending: the Step Functions task token to answer and what was asked about.
-    task_token: str | None = Field(None, exclude=True)
-    approval_payload: Any = Field(None, exclude=True)
+    task_token: str | None = Field(default=None, exclude=True)
+    approval_payload: Any = Field(default=None, exclude=True)
 
 
 class AgentMetrics(BaseModel):

@@ -179,9 +179,7 @@ class AgentRunner:
                 connectors=connectors,
                 usage=usage,
                 progress=progress,
-                progress_saver=lambda progress: self.runs.save(
-                    task.tenant_id, task.execution_id, run.model_copy(update={"progress": progress})
-                ),
+                progress_saver=partial(self._save_progress, task, run),
                 document_search=partial(retrieval.search, task.tenant_id),
                 budget_guard=self._budget_guard(task, definition),
                 stop_check=partial(self._stop_check, task),
@@ -212,6 +210,9 @@ class AgentRunner:
         log.flush()
         emit_agent_metrics(node.type, duration, usage.tokens, usage.cost_usd)
         return {"node_id": node.id, "status": "completed", "duration_ms": duration}
+
+    def _save_progress(self, task: AgentTask, run: AgentRun, progress: dict[str, Any]) -> None:
+        self.runs.save(task.tenant_id, task.execution_id, run.model_copy(update={"progress": progress}))
 
     def _record_interruption(
         self,

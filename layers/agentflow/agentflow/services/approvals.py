@@ -8,6 +8,7 @@ decision is a conditional write (one decision wins), then the token is answered.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import hashlib
 import json
@@ -116,7 +117,7 @@ class ApprovalService:
             raise_budget=decision.raise_budget,
         )
 
-    def expire(self, now: str | None = None) -> list[dict[str, str]]:
+    def expire(self, now: str | None = None) -> builtins.list[dict[str, str]]:
         """Settle every pending approval past its deadline as its ``on_timeout`` says."""
         now = now or isoformat(utcnow())
         settled = []

@@ -9,6 +9,7 @@ execution is ``pending``, so the periodic repair finds stranded starts of every 
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 from typing import Any
@@ -217,7 +218,12 @@ class ExecutionRepository(TableRepository):
         return [_record(item) for item in page.get("Items", [])], encode_token(page.get("LastEvaluatedKey"))
 
     def mark_running(
-        self, tenant_id: str, execution_id: str, execution_arn: str, started_at: str, attempts: list[Attempt]
+        self,
+        tenant_id: str,
+        execution_id: str,
+        execution_arn: str,
+        started_at: str,
+        attempts: builtins.list[Attempt],
     ) -> None:
         self._update_if_active(
             tenant_id,
@@ -258,7 +264,7 @@ class ExecutionRepository(TableRepository):
             raise
         return True
 
-    def pending_since(self, before: str, limit: int = 100) -> list[ExecutionRecord]:
+    def pending_since(self, before: str, limit: int = 100) -> builtins.list[ExecutionRecord]:
         """Executions of any tenant still ``pending`` that were created before ``before``, oldest first."""
         page = self.db.query(
             TableName=self.table,
@@ -275,10 +281,10 @@ class ExecutionRepository(TableRepository):
         record: ExecutionRecord,
         *,
         execution_arn: str,
-        attempts: list[Attempt],
+        attempts: builtins.list[Attempt],
         workflow_version: int,
-        plan: list[tuple[str, str]],
-        sinks: list[str],
+        plan: builtins.list[tuple[str, str]],
+        sinks: builtins.list[str],
     ) -> bool:
         """Move a failed, timed-out or cancelled execution back to running for a new attempt.
 
@@ -320,7 +326,7 @@ class ExecutionRepository(TableRepository):
         completed_at: str,
         error: ExecutionError | None,
         metrics: ExecutionMetrics,
-        attempts: list[Attempt] | None = None,
+        attempts: builtins.list[Attempt] | None = None,
     ) -> bool:
         """Set a terminal status unless one is already set (the first terminal status wins)."""
         values: dict[str, Any] = {
@@ -339,8 +345,8 @@ class ExecutionRepository(TableRepository):
         tenant_id: str,
         execution_id: str,
         values: dict[str, Any],
-        only_if: list[ExecutionStatus] | None = None,
-        remove: list[str] | None = None,
+        only_if: builtins.list[ExecutionStatus] | None = None,
+        remove: builtins.list[str] | None = None,
     ) -> bool:
         names = {f"#{name}": name for name in [*values, *(remove or [])]}
         expression_values = to_item({f":{name}": value for name, value in values.items()})

@@ -8,6 +8,7 @@ keys of the sparse GSI ``approvals`` that lists a tenant's approvals oldest firs
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import json
 from collections.abc import Iterable
@@ -89,7 +90,7 @@ class AgentRunRepository(TableRepository):
         ).get("Item")
         return self._run(item) if item else None
 
-    def list(self, tenant_id: str, execution_id: str, with_output: bool = True) -> list[AgentRun]:
+    def list(self, tenant_id: str, execution_id: str, with_output: bool = True) -> builtins.list[AgentRun]:
         """Every run of the execution, ordered by start (not started last)."""
         paginator = self.db.get_paginator("query")
         pages = paginator.paginate(
@@ -173,7 +174,7 @@ class AgentRunRepository(TableRepository):
         workflow_id: str | None,
         limit: int,
         next_token: str | None,
-    ) -> tuple[list[tuple[str, AgentRun]], str | None]:
+    ) -> tuple[builtins.list[tuple[str, AgentRun]], str | None]:
         """The tenant's approvals oldest first, as (execution id, run). Filters may return short pages."""
         kwargs: dict[str, Any] = {
             "TableName": self.table,
@@ -200,7 +201,7 @@ class AgentRunRepository(TableRepository):
         ]
         return found, encode_token(page.get("LastEvaluatedKey"))
 
-    def expired_approvals(self, now: str, limit: int = 100) -> list[tuple[str, str, AgentRun]]:
+    def expired_approvals(self, now: str, limit: int = 100) -> builtins.list[tuple[str, str, AgentRun]]:
         """Pending approvals of every tenant whose deadline passed, as (tenant, execution id, run)."""
         page = self.db.query(
             TableName=self.table,
