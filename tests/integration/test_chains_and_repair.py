@@ -132,3 +132,20 @@ def test_the_periodic_repair_starts_or_fails_what_is_stranded(api: GatewayApi, s
     assert failed["status"] == "failed" and failed["error"]["type"] == "StartFailed"
     assert "deleted" in failed["error"]["message"]
     assert api.get(f"/api/v1/executions/{fresh}")[1]["status"] == "pending"
+
+
+def test_the_local_loop_fires_the_minute_repair_from_the_template(api: GatewayApi, stack: Any) -> None:
+    # Given the local schedule loop with the template's scheduled rules, and a stranded execution
+    from agentflow.local.scheduler import LocalScheduler
+
+    rules = stack.template.schedule_events()
+    assert [(name.endswith("-status"), expression) for name, expression, _ in rules] == [
+        (True, "rate(1 minute)")
+    ]
+    loop = LocalScheduler(stack.client("scheduler"), stack.lambdas, rules=rules)
+    execution_id = stranded(stack, create(api, "Looped"), 1)
+    # When a minute passes
+    fired = [r for r in loop.tick(utcnow() + timedelta(seconds=61)) if "rule" in r]
+    # Then the repair ran and started it
+    assert len(fired) == 1 and execution_id in fired[0]["result"]["stranded"]
+    assert api.wait(execution_id)["status"] == "completed"

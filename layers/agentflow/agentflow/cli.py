@@ -56,8 +56,11 @@ def _local(args: argparse.Namespace) -> int:
         return 2
     from agentflow.local.scheduler import LocalScheduler
 
-    # moto stores EventBridge Scheduler schedules but never fires them: this loop does.
-    schedules = LocalScheduler(stack.client("scheduler"), stack.lambdas).start()
+    # moto stores EventBridge Scheduler schedules and rules but never fires them: this loop does
+    # (the workflows' schedules, and the stack's minute repair of stranded runs and late approvals).
+    schedules = LocalScheduler(
+        stack.client("scheduler"), stack.lambdas, rules=stack.template.schedule_events()
+    ).start()
     print(f"AgentFlow local stack at {server.url}  (Swagger UI: {server.url}/docs)")
     print(f"  web console: {server.url}/  (sign in with an API key below)")
     for tenant, key in pairs:
