@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import api_handler
 from agentflow.compiler import compile_workflow
 from agentflow.models import AgentRun, AgentRunStatus, Workflow, WorkflowDefinition
 from agentflow.services.approvals import payload_digest
 from agentflow.services.executions import attempt_name, execution_id_of, version_conflicts
+from tests.helpers import lambda_context, proxy_event
 
 FUNCTIONS = {"sales_intelligence": "arn:sales", "email_outreach": "arn:email", "approval": "arn:approval"}
 
@@ -100,3 +103,17 @@ def test_a_version_conflicts_where_a_completed_node_changed_type_parents_or_went
 def test_attempt_names_map_back_to_the_execution() -> None:
     assert attempt_name("exec_1", 1) == "exec_1" and attempt_name("exec_1", 3) == "exec_1-a3"
     assert execution_id_of("exec_1-a3") == "exec_1" and execution_id_of("exec_1") == "exec_1"
+
+
+def test_the_openapi_document_has_the_durable_routes_and_the_approval_type() -> None:
+    def call(method: str, path: str) -> Any:
+        return json.loads(api_handler.lambda_handler(proxy_event(method, path), lambda_context())["body"])
+
+    paths = call("GET", "/api/v1/openapi.json")["paths"]
+    assert "post" in paths["/api/v1/executions/{execution_id}/resume"]
+    assert "post" in paths["/api/v1/executions/{execution_id}/approvals/{node_id}"]
+    assert "get" in paths["/api/v1/approvals"]
+    types = {item["type"]: item for item in call("GET", "/api/v1/agents/types")["agent_types"]}
+    schema = types["approval"]["config_schema"]["properties"]
+    assert schema["timeout_seconds"]["minimum"] == 60 and schema["timeout_seconds"]["maximum"] == 604800
+    assert schema["on_timeout"]["default"] == "reject"

@@ -84,7 +84,9 @@ def _local(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from agentflow.local.demo import run_demo
 
-    return run_demo(Path(args.data_dir) if args.data_dir else None, args.sandbox_latency_ms)
+    return run_demo(
+        Path(args.data_dir) if args.data_dir else None, args.sandbox_latency_ms, approval=args.approval
+    )
 
 
 def _create_api_key(args: argparse.Namespace) -> int:
@@ -155,6 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run the Sales Outreach workflow end to end locally")
     demo.add_argument("--data-dir", default=None)
     demo.add_argument("--sandbox-latency-ms", type=int, default=0)
+    demo.add_argument(
+        "--approval",
+        action="store_true",
+        help="run examples/outreach_with_approval.json: the run waits for a review, the demo approves it",
+    )
     demo.set_defaults(run=_demo)
 
     keys = commands.add_parser("api-keys", help="manage API keys of a deployed stack")
