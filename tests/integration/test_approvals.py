@@ -180,3 +180,29 @@ def test_stopping_a_waiting_execution_cancels_its_approvals(api: GatewayApi) -> 
     assert node["approval"]["status"] == "cancelled"
     assert pending(api, execution_id, timeout=0) == []
     assert decide(api, item, "approve")[0] == 409
+
+
+def test_an_approval_can_say_where_to_decide_through_slack_and_email(api: GatewayApi, stack: Any) -> None:
+    # Given an approval that notifies a Slack channel and a reviewer's mailbox
+    notify = {"slack_channel": "#deal-desk", "email": "reviewer@example.com"}
+    execution_id = start(
+        api, workflow("Notified", [sales("s"), approval("gate", notify=notify)], [("s", "gate")])
+    )
+    # When it is pending
+    [item] = pending(api, execution_id)
+    # Then the Slack message and the email name the route that decides it
+    route = f"/api/v1/executions/{execution_id}/approvals/gate"
+    slack = (stack.data_dir / "sandbox" / "slack" / "messages.jsonl").read_text().splitlines()
+    assert any(route in json.loads(line)["text"] for line in slack)
+    mails = (stack.data_dir / "sandbox" / "outbox" / "outlook.jsonl").read_text().splitlines()
+    mail = next(json.loads(line) for line in mails if route in json.loads(line)["body"])
+    assert mail["to"]["address"] == "reviewer@example.com"
+    assert decide(api, item, "approve")[0] == 200
+    assert api.wait(execution_id)["status"] == "completed"
+
+
+def test_an_approval_config_is_validated(api: GatewayApi) -> None:
+    for config in ({"timeout_seconds": 30}, {"on_timeout": "ignore"}, {"notify": {}}):
+        definition = workflow("Bad", [sales("s"), approval("gate", **config)], [("s", "gate")])
+        status, body = api.post("/api/v1/workflows", definition)
+        assert status == 422 and "gate" in body["error"]["message"], config
