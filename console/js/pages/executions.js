@@ -16,7 +16,8 @@ import {
 } from "../dom.js";
 import { ganttChart } from "../gantt.js";
 
-const STATUSES = ["pending", "running", "completed", "failed", "cancelled", "timed_out"];
+const STATUSES = ["pending", "running", "waiting_approval", "completed", "failed", "cancelled", "timed_out"];
+const RESUMABLE = new Set(["failed", "cancelled", "timed_out"]);
 const TERMINAL = new Set(["completed", "failed", "cancelled", "timed_out"]);
 const LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"];
 
@@ -212,6 +213,17 @@ export async function executionPage(context, executionId) {
     },
     actionError,
   );
+  // Resuming runs what did not complete as a new attempt; completed agents keep their results.
+  const resume = actionButton(
+    "Resume",
+    { id: "resume-execution" },
+    async () => {
+      await api.resumeExecution(execution.id);
+      context.announce("Resumed: a new attempt runs what did not complete.");
+      if (await refresh()) context.every(1000, refresh);
+    },
+    actionError,
+  );
   // The workflow names every agent, also those that have not run yet; a deleted one leaves the runs.
   const workflow = await api.workflow(execution.workflow_id).catch(() => null);
   const agentIds = workflow?.agents.map((agent) => agent.id) ?? (execution.agent_executions ?? []).map((run) => run.agent_id);
@@ -224,6 +236,7 @@ export async function executionPage(context, executionId) {
     const statusText = `Status: ${execution.status}`;
     if (statusLine.textContent !== statusText) statusLine.replaceChildren("Status: ", statusBadge(execution.status));
     stop.hidden = TERMINAL.has(execution.status);
+    resume.hidden = !RESUMABLE.has(execution.status);
     replaceKeepingPlace(
       details,
       h(
@@ -256,7 +269,7 @@ export async function executionPage(context, executionId) {
   };
 
   context.main.replaceChildren(
-    h("div", { class: "page-head" }, h("h1", {}, "Execution ", h("code", {}, executionId)), h("span", { class: "actions" }, stop)),
+    h("div", { class: "page-head" }, h("h1", {}, "Execution ", h("code", {}, executionId)), h("span", { class: "actions" }, resume, stop)),
     statusLine,
     actionError,
     details,
