@@ -306,6 +306,7 @@ def test_every_task_invokes_its_lambda_with_the_execution_ids_and_its_node_id() 
                 "workflow_id.$": "$.workflow_id",
                 "workflow_version.$": "$.workflow_version",
                 "node_id": name,
+                "attempt.$": "$$.Execution.Name",
             },
         }
 

@@ -56,6 +56,8 @@ def test_a_budget_gives_each_agent_a_gate_that_leads_back_to_it() -> None:
         "States.ALL"
     ]
     assert "budget.review" not in asl["States"]
+    # each agent task names its attempt, so an agent of a superseded attempt stops at its next record
+    assert mail["Parameters"]["Payload"]["attempt.$"] == "$$.Execution.Name"
 
 
 def test_without_a_budget_there_are_no_gates() -> None:

@@ -107,7 +107,8 @@ def compile_workflow(
             "Resource": LAMBDA_INVOKE,
             "Parameters": {
                 "FunctionName": agent_functions[node.type],
-                "Payload": {**_execution_fields(), "node_id": node.id},
+                # The attempt's execution name: an agent of a superseded attempt stops at its next record.
+                "Payload": {**_execution_fields(), "node_id": node.id, "attempt.$": "$$.Execution.Name"},
             },
             "TimeoutSeconds": node.timeout_seconds or task_timeout_seconds,
             "ResultPath": None,

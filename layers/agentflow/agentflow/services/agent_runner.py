@@ -57,6 +57,8 @@ class AgentTask(BaseModel):
     workflow_id: str
     workflow_version: int
     node_id: str
+    # The Step Functions execution name of the attempt that sent the task.
+    attempt: str | None = None
     # Set for ``.waitForTaskToken`` tasks: approval nodes and budget gates.
     task_token: str | None = None
     gate: Literal["budget"] | None = None
@@ -261,13 +263,16 @@ class AgentRunner:
         log.flush()
 
     def _stop_check(self, task: AgentTask) -> None:
-        """Raise :class:`ExecutionStoppedError` once the execution has ended (stopped) under the agent."""
-        status = self.executions.status(task.tenant_id, task.execution_id)
-        if status.terminal:
+        """Raise :class:`ExecutionStoppedError` once the execution ended (was stopped) under the agent,
+        or a resume made another attempt the current one (two attempts never write side by side)."""
+        status, execution_arn = self.executions.status(task.tenant_id, task.execution_id)
+        superseded = bool(task.attempt and execution_arn and not execution_arn.endswith(f":{task.attempt}"))
+        if status.terminal or superseded:
             run = self.runs.get(task.tenant_id, task.execution_id, task.node_id)
             writes = sum(len(items) for items in (run.progress if run else {}).values())
+            why = f"is {status.value}" if status.terminal else "continues in a newer attempt"
             raise ExecutionStoppedError(
-                f"The execution is {status.value}; the agent stopped after {writes} recorded writes."
+                f"The execution {why}; the agent stopped after {writes} recorded writes."
             )
 
     def _budget_guard(

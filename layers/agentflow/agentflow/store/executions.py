@@ -163,18 +163,19 @@ class ExecutionRepository(TableRepository):
             raise NotFoundError(f"Execution '{execution_id}' was not found.")
         return _record(item)
 
-    def status(self, tenant_id: str, execution_id: str) -> ExecutionStatus:
-        """Just the execution's status: one consistent read of one attribute (agents poll it)."""
+    def status(self, tenant_id: str, execution_id: str) -> tuple[ExecutionStatus, str | None]:
+        """The execution's status and current attempt's ARN: one consistent read of two attributes."""
         item = self.db.get_item(
             TableName=self.table,
             Key=self._key(tenant_id, execution_id),
             ConsistentRead=True,
-            ProjectionExpression="#status",
+            ProjectionExpression="#status, execution_arn",
             ExpressionAttributeNames={"#status": "status"},
         ).get("Item")
         if item is None:
             raise NotFoundError(f"Execution '{execution_id}' was not found.")
-        return ExecutionStatus(from_item(item)["status"])
+        values = from_item(item)
+        return ExecutionStatus(values["status"]), values.get("execution_arn")
 
     def list(
         self,
