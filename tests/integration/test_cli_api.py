@@ -425,11 +425,16 @@ def test_triggers_create_from_a_pattern_disabled(
     url: str, client: AgentFlowClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     workflow_id = client.create_workflow(reference_workflow())["id"]
-    pattern = {"detail-type": ["AgentFlow Execution Status Change"], "detail": {"status": ["cancelled"]}}
+    other = client.create_workflow(reference_workflow())["id"]
+    # Any workflow's cancellations would include its own (a loop, refused): the other workflow's
+    pattern = {
+        "detail-type": ["AgentFlow Execution Status Change"],
+        "detail": {"status": ["cancelled"], "workflow_id": [other]},
+    }
     args = ("triggers", "create", workflow_id, "--pattern-file", write(tmp_path, pattern, "pattern.json"))
     assert agentflow(url, *args, "--disabled") == 0
     out = capsys.readouterr().out
-    assert out.startswith("Created event trigger ") and re.search(r" no +after any workflow: cancelled ", out)
+    assert out.startswith("Created event trigger ") and re.search(rf" no +after {other}: cancelled ", out)
     (trigger,) = client.event_triggers(workflow_id)
     assert trigger["enabled"] is False and trigger["event_pattern"]["detail"]["status"] == ["cancelled"]
 
