@@ -119,3 +119,31 @@ def test_the_openapi_document_has_the_durable_routes_and_the_approval_type() -> 
     schema = types["approval"]["config_schema"]["properties"]
     assert schema["timeout_seconds"]["minimum"] == 60 and schema["timeout_seconds"]["maximum"] == 604800
     assert schema["on_timeout"]["default"] == "reject"
+
+
+def test_run_progress_shows_the_budget_the_connector_mode_and_a_wait_for_a_decision() -> None:
+    import io
+
+    from agentflow.cli_api import Progress
+
+    execution = {
+        "id": "exec_1",
+        "status": "waiting_approval",
+        "started_at": None,
+        "budget": {"max_tokens": 4000},
+        "metrics": {"total_tokens": 1234, "total_cost_usd": 0.0},
+        "agent_executions": [
+            {
+                "agent_id": "mail",
+                "agent_type": "email_outreach",
+                "status": "waiting_approval",
+                "connector_mode": "live",
+            }
+        ],
+    }
+    out = io.StringIO()
+    Progress(out, live=False).update(execution)
+    lines = Progress(io.StringIO(), live=True)._lines(execution)
+    assert "budget: tokens 1234/4000" in lines[0]
+    assert "live" in lines[1] and "waiting_approval" in lines[1]
+    assert lines[-1] == "  waiting for a decision: agentflow approvals list"
