@@ -206,3 +206,29 @@ def test_an_approval_config_is_validated(api: GatewayApi) -> None:
         definition = workflow("Bad", [sales("s"), approval("gate", **config)], [("s", "gate")])
         status, body = api.post("/api/v1/workflows", definition)
         assert status == 422 and "gate" in body["error"]["message"], config
+
+
+def test_the_approvals_list_pages_oldest_first(api: GatewayApi) -> None:
+    # Given two runs waiting, one started after the other
+    first = start(api, workflow("First", [sales("s"), approval("gate")], [("s", "gate")]))
+    pending(api, first)
+    second = start(api, workflow("Second", [sales("s"), approval("gate")], [("s", "gate")]))
+    pending(api, second)
+    # When the pending approvals are read one per page
+    seen: list[dict[str, Any]] = []
+    token = None
+    for _ in range(100):
+        query = "/api/v1/approvals?status=pending&limit=1" + (f"&next_token={token}" if token else "")
+        status, page = api.get(query)
+        assert status == 200 and len(page["approvals"]) <= 1
+        seen += page["approvals"]
+        token = page["next_token"]
+        if token is None:
+            break
+    # Then every one comes once, oldest first
+    mine = [item["execution_id"] for item in seen if item["execution_id"] in (first, second)]
+    assert mine == [first, second]
+    requested = [item["requested_at"] for item in seen]
+    assert requested == sorted(requested)
+    for execution_id in (first, second):
+        api.post(f"/api/v1/executions/{execution_id}/stop")
