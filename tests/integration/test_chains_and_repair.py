@@ -149,3 +149,37 @@ def test_the_local_loop_fires_the_minute_repair_from_the_template(api: GatewayAp
     # Then the repair ran and started it
     assert len(fired) == 1 and execution_id in fired[0]["result"]["stranded"]
     assert api.wait(execution_id)["status"] == "completed"
+
+
+def test_a_status_change_of_an_earlier_attempt_is_ignored(stack: Any) -> None:
+    # Given an execution running its second attempt
+    import json
+
+    from agentflow.models import ExecutionStatus
+    from agentflow.settings import function_environment
+    from agentflow.store.executions import ExecutionRecord, ExecutionRepository
+
+    arn = "arn:aws:states:us-east-1:123456789012:execution:agentflow-local-wf_x:exec_resumed"
+    record = ExecutionRecord(
+        tenant_id="tenant-a",
+        id="exec_resumed",
+        workflow_id="wf_x",
+        workflow_version=1,
+        status=ExecutionStatus.RUNNING,
+        execution_arn=f"{arn}-a2",
+        created_at=isoformat(utcnow()),
+    )
+    with function_environment(stack.lambdas.environment(stack.template.functions()["ApiFunction"])):
+        ExecutionRepository().create(record, idempotency_key=None, fingerprint="", now_epoch=0)
+
+    def aborted(execution_arn: str) -> dict[str, Any]:
+        started_with = json.dumps({"tenant_id": "tenant-a", "execution_id": "exec_resumed"})
+        name = execution_arn.rsplit(":", 1)[-1]
+        detail = {"status": "ABORTED", "name": name, "executionArn": execution_arn, "input": started_with}
+        return {"detail-type": "Step Functions Execution Status Change", "detail": detail}
+
+    # When Step Functions reports the first attempt aborted, then the second
+    first = stack.lambdas.call("StatusFunction", aborted(arn))
+    second = stack.lambdas.call("StatusFunction", aborted(f"{arn}-a2"))
+    # Then only the current attempt's ending counts
+    assert first == {"changed": False} and second["changed"] is True and second["status"] == "cancelled"
