@@ -147,3 +147,61 @@ def test_run_progress_shows_the_budget_the_connector_mode_and_a_wait_for_a_decis
     assert "budget: tokens 1234/4000" in lines[0]
     assert "live" in lines[1] and "waiting_approval" in lines[1]
     assert lines[-1] == "  waiting for a decision: agentflow approvals list"
+
+
+class _Executions:
+    def __init__(self, budget: dict[str, Any]) -> None:
+        from agentflow.models import Budget
+        from agentflow.store.executions import ExecutionRecord
+
+        self.record = ExecutionRecord(
+            tenant_id="t",
+            id="exec_1",
+            workflow_id="wf_1",
+            workflow_version=1,
+            created_at="",
+            budget=Budget.model_validate(budget),
+        )
+
+    def get(self, tenant_id: str, execution_id: str) -> Any:
+        return self.record
+
+
+class _Runs:
+    def list(self, tenant_id: str, execution_id: str, with_output: bool = True) -> list[AgentRun]:
+        spent = AgentRun(agent_id="deals", agent_type="sales_intelligence", status=AgentRunStatus.COMPLETED)
+        spent.input_tokens, spent.tokens, spent.cost_usd = 900, 900, 0.009
+        return [spent]
+
+
+def guard_for(budget: dict[str, Any]) -> Any:
+    from agentflow.services.agent_runner import AgentRunner, AgentTask
+
+    runner = AgentRunner(executions=_Executions(budget), runs=_Runs())  # type: ignore[arg-type]
+    task = AgentTask(
+        tenant_id="t", execution_id="exec_1", workflow_id="wf_1", workflow_version=1, node_id="mail"
+    )
+    return runner._budget_guard(task, definition(budget))
+
+
+def test_the_budget_guard_pauses_before_a_call_that_could_pass_tokens_or_cost(monkeypatch: Any) -> None:
+    import pytest
+
+    from agentflow.agents.base import Usage
+    from agentflow.errors import BudgetPauseError
+
+    # Given the offline model priced at $10 per million tokens either way
+    monkeypatch.setenv("LLM_PROVIDER", "offline")
+    prices = {"offline-deterministic-v1": {"input_per_million": 10.0, "output_per_million": 10.0}}
+    monkeypatch.setenv("LLM_PRICES", json.dumps(prices))
+    # Then 900 tokens spent elsewhere + 50 here + a call of up to 50 fits 1000 tokens, one more does not
+    tokens = guard_for({"max_tokens": 1000})
+    used = Usage(input_tokens=50)
+    tokens(50, used)
+    with pytest.raises(BudgetPauseError, match="used 950 of its 1000 tokens"):
+        tokens(51, used)
+    # And $0.009 spent + a call of up to 2,000 tokens ($0.02) passes $0.025, 1,000 ($0.01) does not
+    cost = guard_for({"max_cost_usd": 0.025})
+    cost(1000, Usage())
+    with pytest.raises(BudgetPauseError, match=r"\$0\.0090"):
+        cost(2000, Usage())
