@@ -99,3 +99,42 @@ def test_a_budget_is_validated(api: GatewayApi) -> None:
     definition = written_by_the_model(max_tokens=0)
     status, body = api.post("/api/v1/workflows", definition)
     assert status == 422 and "budget" in body["error"]["message"]
+
+
+def test_budget_gates_in_parallel_branches_pause_and_continue_independently(
+    api: GatewayApi, stack: Any
+) -> None:
+    # Given two model-written email agents in parallel branches under one small budget
+    from tests.helpers import email, sales, workflow
+
+    definition = workflow(
+        "Two writers",
+        [
+            sales("deals"),
+            email("left", generation="llm", max_emails=5),
+            email("right", generation="llm", max_emails=5),
+        ],
+        [("deals", "left"), ("deals", "right")],
+    )
+    definition["budget"] = {"max_tokens": 1500}
+    before = len(outbox(stack))
+    execution_id = start(api, definition)
+    # When both branches reach their gate
+    deadline = time.monotonic() + 60
+    items: list[dict[str, Any]] = []
+    while len(items) < 2 and time.monotonic() < deadline:
+        items = [i for i in api.get("/api/v1/approvals")[1]["approvals"] if i["execution_id"] == execution_id]
+        time.sleep(0.1)
+    # Then each is its own budget approval; approving both with more budget finishes both branches
+    assert sorted(item["node_id"] for item in items) == ["left", "right"]
+    for item in items:
+        assert decide(api, item, "approve", raise_budget={"max_tokens": 1_000_000})[0] == 200
+    done = api.wait(execution_id)
+    assert done["status"] == "completed", done["error"]
+    sent = outbox(stack)[before:]
+    # each branch emails the same 5 owners once: 10 emails, every recipient exactly twice
+    from collections import Counter
+
+    assert len(sent) == 10 and set(Counter(mail["to"]["address"] for mail in sent).values()) == {2}
+    runs = {run["agent_id"]: run for run in done["agent_executions"]}
+    assert runs["left"]["output"]["emails_sent"] == runs["right"]["output"]["emails_sent"] == 5
