@@ -26,7 +26,7 @@ $(LOCAL_STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(LOCAL_STAMP)
-	$(BIN)/agentflow demo
+	$(BIN)/agentflow demo $(DEMO_FLAGS)
 
 local: $(LOCAL_STAMP)
 	$(BIN)/agentflow local

@@ -110,6 +110,10 @@ export const api = {
   timeline: (id) => request("GET", `/executions/${encodeURIComponent(id)}/timeline`),
   logs: (id, params) => request("GET", `/executions/${encodeURIComponent(id)}/logs`, { params }),
   stopExecution: (id) => request("POST", `/executions/${encodeURIComponent(id)}/stop`),
+  resumeExecution: (id) => request("POST", `/executions/${encodeURIComponent(id)}/resume`, { body: {} }),
+  approvals: (params) => request("GET", "/approvals", { params }),
+  decideApproval: (executionId, nodeId, decision) =>
+    request("POST", `/executions/${encodeURIComponent(executionId)}/approvals/${encodeURIComponent(nodeId)}`, { body: decision }),
   schedules: (workflowId) => request("GET", `/workflows/${encodeURIComponent(workflowId)}/schedules`),
   createSchedule: (workflowId, schedule) =>
     request("POST", `/workflows/${encodeURIComponent(workflowId)}/schedules`, { body: schedule }),

@@ -3,6 +3,7 @@
 import { session, setUnauthorizedHandler } from "./api.js";
 import { h, errorContent } from "./dom.js";
 import { agentsPage } from "./pages/agents.js";
+import { approvalsPage } from "./pages/approvals.js";
 import { documentsPage } from "./pages/documents.js";
 import { executionPage, executionsPage } from "./pages/executions.js";
 import { signInPage } from "./pages/signin.js";
@@ -23,6 +24,7 @@ const routes = [
   [/^\/executions$/, executionsPage],
   [/^\/executions\/([^/]+)$/, executionPage],
   [/^\/documents$/, documentsPage],
+  [/^\/approvals$/, approvalsPage],
 ];
 
 let current = null;

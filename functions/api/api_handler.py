@@ -14,7 +14,16 @@ from agentflow import __version__
 from agentflow.errors import AgentFlowError
 from agentflow.observability import logger
 from agentflow.tracing import tracer
-from api_routes import agents, documents, event_triggers, executions, schedules, webhooks, workflows
+from api_routes import (
+    agents,
+    approvals,
+    documents,
+    event_triggers,
+    executions,
+    schedules,
+    webhooks,
+    workflows,
+)
 from api_routes.common import JSON
 
 API_PREFIX = "/api/v1"
@@ -31,6 +40,7 @@ for router in (
     webhooks.router,
     event_triggers.router,
     executions.router,
+    approvals.router,
     documents.router,
 ):
     app.include_router(router, prefix=API_PREFIX)

@@ -258,6 +258,47 @@ def test_stopping_an_ended_execution_is_refused(
     assert "already ended" in capsys.readouterr().err
 
 
+def test_resume_runs_a_failed_execution_again_as_attempt_two(
+    url: str, client: AgentFlowClient, failed: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a failed run (SES refuses its sender): resuming runs the email agent again, reusing the rest
+    assert agentflow(url, "executions", "resume", failed["id"]) == 0
+    out = capsys.readouterr().out
+    assert f"Resumed execution {failed['id']} (attempt 2)" in out and "running again: send" in out
+    again = client.wait(failed["id"])
+    assert again["status"] == "failed" and [a["number"] for a in again["attempts"]] == [1, 2]
+    assert agentflow(url, "executions", "get", failed["id"]) == 0
+    shown = capsys.readouterr().out
+    assert "attempt 2: failed, ran send" in shown and "(reused)" in shown and "sandbox" in shown
+
+
+def test_approvals_are_listed_with_their_payload_and_approved_by_digest(
+    url: str, client: AgentFlowClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a run of the outreach example waiting on its review
+    definition = json.loads(
+        (Path(__file__).parents[2] / "examples" / "outreach_with_approval.json").read_text()
+    )
+    execution_id = client.start_execution(client.create_workflow(definition)["id"], REFERENCE_INPUT)["id"]
+    deadline = time.monotonic() + 30
+    while not client.approvals()[0] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    # When the approvals are listed
+    assert agentflow(url, "approvals", "list") == 0
+    listed = capsys.readouterr().out
+    # Then the review shows with its payload and digest
+    assert execution_id in listed and "review_deals" in listed and "sha256:" in listed and "deals" in listed
+    # When it is approved from the command line
+    assert agentflow(url, "approvals", "approve", execution_id, "review_deals", "--comment", "ok") == 0
+    decided = capsys.readouterr().out
+    # Then the payload was shown, the decision sent, and the run completes
+    assert "payload:" in decided and "approved" in decided
+    done = client.wait(execution_id)
+    assert done["status"] == "completed" and done["output"]["emails_sent"] == 20
+    assert agentflow(url, "approvals", "reject", execution_id, "review_deals") == 2
+    assert "no pending approval" in capsys.readouterr().err
+
+
 # Agent types, output and errors
 
 
@@ -386,11 +427,16 @@ def test_triggers_create_from_a_pattern_disabled(
     url: str, client: AgentFlowClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     workflow_id = client.create_workflow(reference_workflow())["id"]
-    pattern = {"detail-type": ["AgentFlow Execution Status Change"], "detail": {"status": ["cancelled"]}}
+    other = client.create_workflow(reference_workflow())["id"]
+    # Any workflow's cancellations would include its own (a loop, refused): the other workflow's
+    pattern = {
+        "detail-type": ["AgentFlow Execution Status Change"],
+        "detail": {"status": ["cancelled"], "workflow_id": [other]},
+    }
     args = ("triggers", "create", workflow_id, "--pattern-file", write(tmp_path, pattern, "pattern.json"))
     assert agentflow(url, *args, "--disabled") == 0
     out = capsys.readouterr().out
-    assert out.startswith("Created event trigger ") and re.search(r" no +after any workflow: cancelled ", out)
+    assert out.startswith("Created event trigger ") and re.search(rf" no +after {other}: cancelled ", out)
     (trigger,) = client.event_triggers(workflow_id)
     assert trigger["enabled"] is False and trigger["event_pattern"]["detail"]["status"] == ["cancelled"]
 

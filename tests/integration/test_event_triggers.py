@@ -51,12 +51,14 @@ def test_a_completed_execution_starts_the_triggered_workflow(api: GatewayApi) ->
 def test_another_tenants_events_never_trigger(api: GatewayApi, other_tenant: GatewayApi) -> None:
     # Given tenant B's workflow listening for any completion
     listener = create_workflow(other_tenant)
+    workflow_id = create_workflow(api)
+    # Any completion but its own (a trigger on its own completions would be a loop)
+    anything = {**COMPLETED, "detail": {**COMPLETED["detail"], "workflow_id": [{"anything-but": listener}]}}
     assert (
-        other_tenant.post(f"/api/v1/workflows/{listener}/event-triggers", {"event_pattern": COMPLETED})[0]
+        other_tenant.post(f"/api/v1/workflows/{listener}/event-triggers", {"event_pattern": anything})[0]
         == 201
     )
     # When tenant A's workflow completes
-    workflow_id = create_workflow(api)
     started = api.post("/api/v1/executions", {"workflow_id": workflow_id, "input": REFERENCE_INPUT})[1]
     api.wait(started["id"])
     time.sleep(1)
@@ -65,9 +67,10 @@ def test_another_tenants_events_never_trigger(api: GatewayApi, other_tenant: Gat
 
 
 def test_list_delete_and_invalid_patterns(api: GatewayApi) -> None:
-    workflow_id = create_workflow(api)
+    workflow_id, other = create_workflow(api), create_workflow(api)
     path = f"/api/v1/workflows/{workflow_id}/event-triggers"
-    trigger = api.post(path, {"event_pattern": COMPLETED})[1]
+    pattern = {**COMPLETED, "detail": {**COMPLETED["detail"], "workflow_id": [other]}}
+    trigger = api.post(path, {"event_pattern": pattern})[1]
     assert [item["id"] for item in api.get(path)[1]["event_triggers"]] == [trigger["id"]]
     assert api.call("DELETE", f"{path}/{trigger['id']}")[0] == 204
     assert api.get(path)[1]["event_triggers"] == []

@@ -63,8 +63,15 @@ def deal_desk(execution: dict) -> None:
     assert metrics["total_tokens"] == sum(agent["tokens"] for agent in metrics["per_agent"].values())
 
 
+def outreach_with_approval(execution: dict) -> None:
+    sales_outreach(execution)
+    out = outputs(execution)
+    assert out["review_deals"] == out["sales_agent_1"]
+
+
 CHECKS: dict[str, Callable[[dict], None]] = {
     "deal_desk": deal_desk,
+    "outreach_with_approval": outreach_with_approval,
     "sales_outreach": sales_outreach,
     "support_escalation": support_escalation,
     "new_hire_onboarding": new_hire_onboarding,
@@ -83,5 +90,12 @@ def test_example_completes_with_sensible_outputs(api: GatewayApi, path) -> None:
     status, started = api.post("/api/v1/executions", body)
     assert status == 202, started
     execution = api.wait(started["id"])
+    while execution["status"] == "waiting_approval":
+        # A person approves what the run shows them (by its digest), as `agentflow approvals approve` does
+        for item in api.get("/api/v1/approvals")[1]["approvals"]:
+            if item["execution_id"] == started["id"]:
+                decision = {"decision": "approve", "payload_digest": item["payload_digest"]}
+                api.post(f"/api/v1/executions/{started['id']}/approvals/{item['node_id']}", decision)
+        execution = api.wait(started["id"])
     assert execution["status"] == "completed", execution["error"]
     CHECKS[path.stem](execution)

@@ -20,6 +20,7 @@ import { ganttChart } from "../gantt.js";
 
 const STATUSES = ["pending", "running", "waiting_approval", "completed", "failed", "cancelled", "timed_out"];
 const NODE_LABELS = { reused: "reused on resume", waiting_approval: "waiting for approval" };
+const RESUMABLE = new Set(["failed", "cancelled", "timed_out"]);
 const TERMINAL = new Set(["completed", "failed", "cancelled", "timed_out"]);
 const LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"];
 
@@ -287,6 +288,17 @@ export async function executionPage(context, executionId) {
     },
     actionError,
   );
+  // Resuming runs what did not complete as a new attempt; completed agents keep their results.
+  const resume = actionButton(
+    "Resume",
+    { id: "resume-execution" },
+    async () => {
+      await api.resumeExecution(execution.id);
+      context.announce("Resumed: a new attempt runs what did not complete.");
+      if (await refresh()) context.every(1000, refresh);
+    },
+    actionError,
+  );
   // The workflow names every agent, also those that have not run yet; a deleted one leaves the runs.
   const workflow = await api.workflow(execution.workflow_id).catch(() => null);
   const agentIds = workflow?.agents.map((agent) => agent.id) ?? (execution.agent_executions ?? []).map((run) => run.agent_id);
@@ -333,6 +345,7 @@ export async function executionPage(context, executionId) {
     const statusText = `Status: ${execution.status}`;
     if (statusLine.textContent !== statusText) statusLine.replaceChildren("Status: ", statusBadge(execution.status));
     stop.hidden = TERMINAL.has(execution.status);
+    resume.hidden = !RESUMABLE.has(execution.status);
     replaceKeepingPlace(
       details,
       h(
@@ -371,7 +384,7 @@ export async function executionPage(context, executionId) {
   };
 
   context.main.replaceChildren(
-    h("div", { class: "page-head" }, h("h1", {}, "Execution ", h("code", {}, executionId)), h("span", { class: "actions" }, stop)),
+    h("div", { class: "page-head" }, h("h1", {}, "Execution ", h("code", {}, executionId)), h("span", { class: "actions" }, resume, stop)),
     statusLine,
     actionError,
     details,

@@ -10,25 +10,35 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Que
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from agentflow.models import (
+    Approval,
+    ApprovalDecision,
     Execution,
     ExecutionList,
     ExecutionStatus,
     LogLevel,
     LogList,
+    ResumeRequest,
     StartExecutionRequest,
     Timeline,
 )
+from agentflow.services.approvals import ApprovalService
 from agentflow.services.executions import ExecutionService
 
 from .common import json_response, tenant_of
 
 router = APIGatewayRouter()
 ExecutionId = Annotated[str, Path(min_length=1, max_length=100)]
+NodeId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @cache
 def service() -> ExecutionService:
     return ExecutionService()
+
+
+@cache
+def approvals() -> ApprovalService:
+    return ApprovalService()
 
 
 @router.post(
@@ -86,3 +96,22 @@ def execution_timeline(execution_id: ExecutionId) -> Timeline:
 @router.post("/executions/<execution_id>/stop", summary="Stop an execution", tags=["Executions"])
 def stop_execution(execution_id: ExecutionId) -> Execution:
     return service().stop(tenant_of(router), execution_id)
+
+
+@router.post(
+    "/executions/<execution_id>/resume",
+    summary="Resume a failed, timed-out or cancelled execution",
+    tags=["Executions"],
+    responses={202: {"description": "Resumed: a new attempt runs what did not complete"}},
+)
+def resume_execution(execution_id: ExecutionId, request: ResumeRequest) -> Response[Execution]:
+    return json_response(service().resume(tenant_of(router), execution_id, request), 202)
+
+
+@router.post(
+    "/executions/<execution_id>/approvals/<node_id>",
+    summary="Approve or reject a pending approval",
+    tags=["Approvals"],
+)
+def decide_approval(execution_id: ExecutionId, node_id: NodeId, decision: ApprovalDecision) -> Approval:
+    return approvals().decide(tenant_of(router), execution_id, node_id, decision)

@@ -67,8 +67,11 @@ def _local(args: argparse.Namespace) -> int:
         return 2
     from agentflow.local.scheduler import LocalScheduler
 
-    # moto stores EventBridge Scheduler schedules but never fires them: this loop does.
-    schedules = LocalScheduler(stack.client("scheduler"), stack.lambdas).start()
+    # moto stores EventBridge Scheduler schedules and rules but never fires them: this loop does
+    # (the workflows' schedules, and the stack's minute repair of stranded runs and late approvals).
+    schedules = LocalScheduler(
+        stack.client("scheduler"), stack.lambdas, rules=stack.template.schedule_events()
+    ).start()
     print(f"AgentFlow local stack at {server.url}  (Swagger UI: {server.url}/docs)")
     print(f"  web console: {server.url}/  (sign in with an API key below)")
     for tenant, key in pairs:
@@ -94,7 +97,9 @@ def _local(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from agentflow.local.demo import run_demo
 
-    return run_demo(Path(args.data_dir) if args.data_dir else None, args.sandbox_latency_ms)
+    return run_demo(
+        Path(args.data_dir) if args.data_dir else None, args.sandbox_latency_ms, approval=args.approval
+    )
 
 
 def _create_api_key(args: argparse.Namespace) -> int:
@@ -171,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run the Sales Outreach workflow end to end locally")
     demo.add_argument("--data-dir", default=None)
     demo.add_argument("--sandbox-latency-ms", type=int, default=0)
+    demo.add_argument(
+        "--approval",
+        action="store_true",
+        help="run examples/outreach_with_approval.json: the run waits for a review, the demo approves it",
+    )
     demo.set_defaults(run=_demo)
 
     keys = commands.add_parser("api-keys", help="manage API keys of a deployed stack")

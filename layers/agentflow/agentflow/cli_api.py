@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from agentflow.client import AgentFlowClient, ApiError
+from agentflow.client import ACTIVE, AgentFlowClient, ApiError
 from agentflow.local.report import execution_report, gantt, log_line
 from agentflow.workflow_diff import diff_workflows
 
@@ -38,8 +38,8 @@ EXIT_UNREACHABLE = 3
 EXIT_SERVER_ERROR = 4
 EXIT_INTERRUPTED = 130
 
-STATUSES = ("pending", "running", "completed", "failed", "cancelled", "timed_out")
-ACTIVE = ("pending", "running")
+STATUSES = ("pending", "running", "waiting_approval", "completed", "failed", "cancelled", "timed_out")
+APPROVAL_STATUSES = ("pending", "approved", "rejected", "expired", "cancelled")
 ENDED = tuple(status for status in STATUSES if status not in ACTIVE)
 # The events AgentFlow publishes when an execution ends (agentflow.services.event_triggers).
 STATUS_CHANGE = "AgentFlow Execution Status Change"
@@ -480,16 +480,19 @@ class Progress:
             total = _elapsed_ms(execution.get("started_at"))
         else:
             total = (execution.get("metrics") or {}).get("duration_ms")
-        lines = [f"Execution {execution['id']}: {execution['status']}  {_duration(total)}"]
+        lines = [f"Execution {execution['id']}: {execution['status']}  {_duration(total)}{_spend(execution)}"]
         for run in runs:
             if run["status"] in ACTIVE:
                 duration = _duration(_elapsed_ms(run.get("started_at"))) if run.get("started_at") else ""
             else:
                 duration = _duration(run.get("duration_ms"))
+            mode = run.get("connector_mode") or ""
             lines.append(
                 f"  {run['agent_id']:<{id_width}}  {run.get('agent_type') or '':<{type_width}}  "
-                f"{run['status']:<10} {duration}".rstrip()
+                f"{run['status']:<16} {mode:<7} {duration}".rstrip()
             )
+        if execution["status"] == "waiting_approval":
+            lines.append("  waiting for a decision: agentflow approvals list")
         return lines
 
     def _redraw(self, execution: dict[str, Any]) -> None:
@@ -514,6 +517,19 @@ class Progress:
         if execution["status"] not in ACTIVE:
             duration = _duration(execution.get("metrics", {}).get("duration_ms"))
             print(f"Execution {execution['id']} {execution['status']} in {duration}", file=self.out)
+
+
+def _spend(execution: dict[str, Any]) -> str:
+    """The run's tokens and cost, against its budget when it has one."""
+    metrics = execution.get("metrics") or {}
+    budget = execution.get("budget") or {}
+    tokens, cost = metrics.get("total_tokens", 0), metrics.get("total_cost_usd", 0.0)
+    parts = []
+    if budget.get("max_tokens"):
+        parts.append(f"tokens {tokens}/{budget['max_tokens']}")
+    if budget.get("max_cost_usd"):
+        parts.append(f"cost ${cost:.4f}/${budget['max_cost_usd']:.4f}")
+    return ("  budget: " + ", ".join(parts)) if parts else ""
 
 
 def _follow(
@@ -607,7 +623,16 @@ def _executions_get(client: AgentFlowClient, args: argparse.Namespace) -> int:
         f"  started {_moment(execution.get('started_at'))}, "
         f"completed {_moment(execution.get('completed_at'))}, {_duration(metrics.get('duration_ms'))}"
     )
-    print(f"  tokens {metrics.get('total_tokens', 0)}, cost ${metrics.get('total_cost_usd', 0):.4f}")
+    tokens, cost = metrics.get("total_tokens", 0), metrics.get("total_cost_usd", 0)
+    print(f"  tokens {tokens}, cost ${cost:.4f}{_spend(execution)}")
+    if metrics.get("reused_tokens"):
+        reused_cost = metrics.get("reused_cost_usd", 0)
+        print(f"  reused (not paid again): {metrics['reused_tokens']} tokens, ${reused_cost:.4f}")
+    attempts = execution.get("attempts") or []
+    if len(attempts) > 1:
+        for attempt in attempts:
+            rerun = ", ".join(attempt.get("rerun") or []) or "nothing"
+            print(f"  attempt {attempt['number']}: {attempt['status']}, ran {rerun}")
     if execution.get("error"):
         error = execution["error"]
         print(f"  error: {error.get('agent_id') or 'workflow'}: {error.get('type')}: {error.get('message')}")
@@ -616,7 +641,8 @@ def _executions_get(client: AgentFlowClient, args: argparse.Namespace) -> int:
         (
             run["agent_id"],
             run.get("agent_type"),
-            run["status"],
+            run["status"] + (" (reused)" if run.get("reused") else ""),
+            run.get("connector_mode"),
             _duration(run.get("duration_ms")),
             run.get("tokens"),
             f"${run.get('cost_usd') or 0:.4f}",
@@ -624,7 +650,8 @@ def _executions_get(client: AgentFlowClient, args: argparse.Namespace) -> int:
         )
         for run in execution.get("agent_executions") or []
     ]
-    print(_table(("AGENT", "TYPE", "STATUS", "DURATION", "TOKENS", "COST", "ERROR"), rows, "(no agents)"))
+    headers = ("AGENT", "TYPE", "STATUS", "MODE", "DURATION", "TOKENS", "COST", "ERROR")
+    print(_table(headers, rows, "(no agents)"))
     if execution.get("output") is not None:
         print()
         print(f"Output: {_clip(json.dumps(execution['output'], ensure_ascii=False), 300)}")
@@ -650,6 +677,82 @@ def _executions_timeline(client: AgentFlowClient, args: argparse.Namespace) -> i
 def _executions_stop(client: AgentFlowClient, args: argparse.Namespace) -> int:
     execution = client.stop_execution(args.execution_id)
     return _show(args, execution, f"Stopped execution {execution['id']}: {execution['status']}")
+
+
+def _executions_resume(client: AgentFlowClient, args: argparse.Namespace) -> int:
+    execution = client.resume_execution(args.execution_id, args.workflow_version)
+    attempt = (execution.get("attempts") or [{}])[-1]
+    rerun = ", ".join(attempt.get("rerun") or []) or "nothing"
+    return _show(
+        args,
+        execution,
+        f"Resumed execution {execution['id']} (attempt {attempt.get('number')}): {execution['status']}",
+        f"  running again: {rerun}; follow it with: agentflow executions get {execution['id']}",
+    )
+
+
+# Approvals
+
+
+def _approvals_list(client: AgentFlowClient, args: argparse.Namespace) -> int:
+    approvals, token = client.approvals(status=args.status, workflow_id=args.workflow_id, **_paging(args))
+    if _json_output(args):
+        _print_json({"approvals": approvals, "next_token": token})
+        return EXIT_OK
+    rows = [
+        (
+            item["execution_id"],
+            item["node_id"],
+            item["reason"],
+            item["status"],
+            _moment(item.get("expires_at")),
+            _clip(item.get("message") or "", 40),
+        )
+        for item in approvals
+    ]
+    print(_table(("EXECUTION", "NODE", "REASON", "STATUS", "EXPIRES", "MESSAGE"), rows, "(no approvals)"))
+    for item in approvals:
+        print(f"\n{item['execution_id']} / {item['node_id']} ({item['payload_digest']}):")
+        print(f"  {_clip(json.dumps(item.get('payload'), ensure_ascii=False), 400)}")
+    _more(token, "approvals")
+    return EXIT_OK
+
+
+def _pending_approval(client: AgentFlowClient, execution_id: str, node_id: str) -> dict[str, Any]:
+    token: str | None = None
+    while True:
+        approvals, token = client.approvals(status="pending", limit=100, next_token=token)
+        for item in approvals:
+            if item["execution_id"] == execution_id and item["node_id"] == node_id:
+                return dict(item)
+        if token is None:
+            raise CliError(f"no pending approval on node {node_id} of execution {execution_id}")
+
+
+def _approvals_decide(decision: str) -> Handler:
+    def handler(client: AgentFlowClient, args: argparse.Namespace) -> int:
+        item = _pending_approval(client, args.execution_id, args.node_id)
+        if not _json_output(args):
+            # What is approved is what is shown: the decision carries this payload's digest.
+            payload = _clip(json.dumps(item.get("payload"), ensure_ascii=False), 400)
+            print(f"{item['message']}\n  payload: {payload}")
+            print(f"  digest:  {item['payload_digest']}")
+        budget = {
+            name: value
+            for name, value in (
+                ("max_tokens", args.raise_max_tokens),
+                ("max_cost_usd", args.raise_max_cost_usd),
+            )
+            if value is not None
+        }
+        approval = client.decide_approval(
+            args.execution_id, args.node_id, decision, item["payload_digest"], args.comment, budget or None
+        )
+        return _show(
+            args, approval, f"Approval on {args.node_id} of {args.execution_id}: {approval['status']}"
+        )
+
+    return handler
 
 
 # Schedules
@@ -1035,6 +1138,42 @@ def register(commands: Parsers) -> None:
         command(execution_commands, name, handler, help_text).add_argument(
             "execution_id", metavar="EXECUTION_ID"
         )
+    resume = command(
+        execution_commands,
+        "resume",
+        _executions_resume,
+        "run a failed, timed-out or cancelled execution again; completed agents are reused",
+    )
+    resume.add_argument("execution_id", metavar="EXECUTION_ID")
+    resume.add_argument(
+        "--workflow-version", type=_positive_int, help="run the rest on this (compatible) version"
+    )
+
+    approvals = commands.add_parser("approvals", help="list, approve and reject what runs wait for")
+    approval_commands = approvals.add_subparsers(dest="approvals_command", required=True, metavar="COMMAND")
+    listing = command(
+        approval_commands, "list", _approvals_list, "approvals oldest first, with their payload"
+    )
+    listing.add_argument("--status", choices=APPROVAL_STATUSES, default="pending")
+    listing.add_argument("--workflow-id")
+    _add_paging_options(listing, "approvals")
+    for decision, verb in (("approve", "approve"), ("reject", "reject")):
+        decide = command(
+            approval_commands,
+            verb,
+            _approvals_decide(decision),
+            f"{verb} a pending approval (shows its payload and sends that payload's digest)",
+        )
+        decide.add_argument("execution_id", metavar="EXECUTION_ID")
+        decide.add_argument("node_id", metavar="NODE_ID")
+        decide.add_argument("--comment")
+        decide.add_argument(
+            "--raise-max-tokens", type=_positive_int, help="budget approvals: the new max_tokens"
+        )
+        decide.add_argument(
+            "--raise-max-cost-usd", type=_positive_float, help="budget approvals: the new max_cost_usd"
+        )
+
     logs = command(execution_commands, "logs", _executions_logs, "an execution's log lines")
     logs.add_argument("execution_id", metavar="EXECUTION_ID")
     logs.add_argument("--level", type=str.upper, choices=LEVELS, help="this level and above")

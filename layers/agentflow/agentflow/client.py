@@ -11,6 +11,10 @@ import httpx
 API = "/api/v1"
 
 
+# Statuses in which an execution may still change (waiting_approval: until someone decides).
+ACTIVE = ("pending", "running", "waiting_approval")
+
+
 def _id(value: str) -> str:
     """An id as one path segment, so that no argument can point a request at another route."""
     return quote(value, safe="")
@@ -140,7 +144,7 @@ class AgentFlowClient:
         deadline = time.monotonic() + timeout
         while True:
             execution = self.execution(execution_id)
-            if execution["status"] not in ("pending", "running") or time.monotonic() > deadline:
+            if execution["status"] not in ACTIVE or time.monotonic() > deadline:
                 return execution
             time.sleep(interval)
 
@@ -152,6 +156,48 @@ class AgentFlowClient:
 
     def stop_execution(self, execution_id: str) -> dict[str, Any]:
         return dict(self.request("POST", f"{API}/executions/{_id(execution_id)}/stop"))
+
+    def resume_execution(self, execution_id: str, workflow_version: int | None = None) -> dict[str, Any]:
+        """Run what did not complete again, as a new attempt (on ``workflow_version`` if given)."""
+        body = {"workflow_version": workflow_version} if workflow_version else {}
+        return dict(self.request("POST", f"{API}/executions/{_id(execution_id)}/resume", json=body))
+
+    # Approvals
+
+    def approvals(
+        self,
+        status: str | None = "pending",
+        workflow_id: str | None = None,
+        limit: int | None = 50,
+        next_token: str | None = None,
+    ) -> tuple[list[Any], str | None]:
+        """Approvals oldest first (pending ones unless ``status`` says otherwise)."""
+        return self.page(
+            f"{API}/approvals",
+            "approvals",
+            limit,
+            next_token=next_token,
+            status=status,
+            workflow_id=workflow_id,
+        )
+
+    def decide_approval(
+        self,
+        execution_id: str,
+        node_id: str,
+        decision: str,
+        payload_digest: str,
+        comment: str | None = None,
+        raise_budget: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Approve or reject what the approver saw: ``payload_digest`` binds the decision to it."""
+        body: dict[str, Any] = {"decision": decision, "payload_digest": payload_digest}
+        if comment:
+            body["comment"] = comment
+        if raise_budget:
+            body["raise_budget"] = raise_budget
+        path = f"{API}/executions/{_id(execution_id)}/approvals/{_id(node_id)}"
+        return dict(self.request("POST", path, json=body))
 
     # Agents
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from agentflow.dag import topological_order
 from agentflow.errors import InvalidInputError
@@ -40,6 +40,14 @@ GATE_PREFIX = "gate."
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 LAMBDA_INVOKE_WAIT = "arn:aws:states:::lambda:invoke.waitForTaskToken"
+APPROVAL_TYPE = "approval"
+BUDGET_GATE_PREFIX = "budget."
+RELEASE_PREFIX = "release."
+# Matches agentflow.errors.BudgetPauseError: the node goes to its budget gate, then runs again.
+BUDGET_PAUSE_ERROR = "BudgetPauseError"
+# The sweep expires approvals on time; the task's own timeout is only the backstop if it did not.
+APPROVAL_TIMEOUT_GRACE_SECONDS = 600
+BUDGET_DECISION_SECONDS = 86400
 LAMBDA_SERVICE_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -88,18 +96,27 @@ def compile_workflow(
         retry_max_attempts=retry_max_attempts,
     )
 
-    def states_of(index: int) -> list[tuple[str, dict[str, Any]]]:
+    if definition.budget is not None and APPROVAL_TYPE not in agent_functions:
+        raise InvalidInputError("A workflow budget needs the approval agent's function for its gates.")
+    budget_gates = definition.budget is not None
+
+    def states_of(index: int) -> NodeStates:
         node = definition.agents[index]
         release = [graph.ids[child] for child in planner.releases[index]]
         waits = [graph.ids[parent] for parent in planner.waits.get(index, [])]
-        return node_states(node, options, release=release, waits=waits)
+        return node_states(node, options, release=release, waits=waits, budget_gate=budget_gates)
 
     def render(sequence: list[_Step], states: dict[str, Any], *, top_level: bool) -> str:
         """Chain ``sequence`` into ``states``; return the name of its first state."""
         chained: list[tuple[str, dict[str, Any]]] = []
         for step in sequence:
             if isinstance(step, int):
-                chained += states_of(step)
+                own = states_of(step)
+                chained += own.chain
+                for name, side in own.sides:
+                    if top_level:
+                        side["Catch"] = _catch_all()
+                    states[name] = side
                 continue
             branches = []
             for branch in step.branches:
@@ -111,7 +128,7 @@ def compile_workflow(
             # Inside a branch an error propagates to the top-level Parallel, which cancels the
             # sibling branches before its own Catch records the failure.
             if top_level:
-                state["Catch"] = _catch_all()
+                state["Catch"] = [*state.get("Catch", []), *_catch_all()]
             if position + 1 < len(chained):
                 state["Next"] = chained[position + 1][0]
             elif top_level:
@@ -156,31 +173,61 @@ class _TaskOptions:
     retry_max_attempts: int
 
 
+class NodeStates(NamedTuple):
+    """The states of one node: ``chain`` runs in order (without ``Next``/``End``); ``sides`` stand
+    beside the chain and lead back into it (a budget gate returns to its node)."""
+
+    chain: list[tuple[str, dict[str, Any]]]
+    sides: list[tuple[str, dict[str, Any]]]
+
+
 def node_states(
     node: AgentNode,
     options: _TaskOptions,
     *,
     release: list[str],
     waits: list[str],
-) -> list[tuple[str, dict[str, Any]]]:
-    """The states that run one node, in order, as (name, state) without ``Next``/``End``.
+    budget_gate: bool = False,
+) -> NodeStates:
+    """The states that run one node.
 
     The node's Task (named by the node id) invokes its agent function with the execution input
     and its node id; ``release`` names the gated children it may open once done. A node that
     waits for parents in other branches (``waits``) is preceded by its start gate,
     ``gate.<node id>``. Payloads carry the execution input as one path (``execution``) rather
-    than its four ids: per node that is what keeps 1,000 nodes inside the 1 MB quota.
+    than its ids: per node that is what keeps 1,000 nodes inside the 1 MB quota.
+
+    An approval node's Task waits for the decision's token; since the decision, not the agent
+    run, completes it, a ``release.<node id>`` step after it opens its children's gates. With
+    ``budget_gate`` a node that pauses on the budget waits at ``budget.<node id>`` and runs again.
     """
     function = options.agent_functions[node.type]
     payload: dict[str, Any] = {"execution.$": "$", "node_id": node.id}
+    chain: list[tuple[str, dict[str, Any]]] = []
+    sides: list[tuple[str, dict[str, Any]]] = []
+    if waits:
+        gate = {
+            "Type": "Task",
+            "Resource": LAMBDA_INVOKE_WAIT,
+            "Parameters": {
+                "FunctionName": function,
+                "Payload": {**payload, "gate": {"task_token.$": "$$.Task.Token", "parents": list(waits)}},
+            },
+            "ResultPath": None,
+            "Retry": [_lambda_service_retry()],
+        }
+        chain.append((f"{GATE_PREFIX}{node.id}", gate))
+    if node.type == APPROVAL_TYPE:
+        chain.append((node.id, _approval_task(node, function, payload)))
+        if release:
+            opener = _invoke(function, {**payload, "release": list(release)})
+            chain.append((f"{RELEASE_PREFIX}{node.id}", opener))
+        return NodeStates(chain, sides)
     if release:
         payload["release"] = list(release)
     task = {
-        "Type": "Task",
-        "Resource": LAMBDA_INVOKE,
-        "Parameters": {"FunctionName": function, "Payload": payload},
+        **_invoke(function, payload),
         "TimeoutSeconds": node.timeout_seconds or options.task_timeout_seconds,
-        "ResultPath": None,
         "Retry": [
             _lambda_service_retry(),
             {
@@ -193,23 +240,23 @@ def node_states(
             },
         ],
     }
-    if not waits:
-        return [(node.id, task)]
-    gate = {
+    chain.append((node.id, task))
+    if budget_gate:
+        name = BUDGET_GATE_PREFIX + node.id
+        task["Catch"] = [{"ErrorEquals": [BUDGET_PAUSE_ERROR], "ResultPath": None, "Next": name}]
+        sides.append((name, _budget_gate(node.id, options.agent_functions[APPROVAL_TYPE])))
+    return NodeStates(chain, sides)
+
+
+def _invoke(function: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """A Task that invokes ``function`` with ``payload`` and passes the execution input on."""
+    return {
         "Type": "Task",
-        "Resource": LAMBDA_INVOKE_WAIT,
-        "Parameters": {
-            "FunctionName": function,
-            "Payload": {
-                "execution.$": "$",
-                "node_id": node.id,
-                "gate": {"task_token.$": "$$.Task.Token", "parents": list(waits)},
-            },
-        },
+        "Resource": LAMBDA_INVOKE,
+        "Parameters": {"FunctionName": function, "Payload": payload},
         "ResultPath": None,
         "Retry": [_lambda_service_retry()],
     }
-    return [(f"{GATE_PREFIX}{node.id}", gate), (node.id, task)]
 
 
 def check_quotas(asl: Mapping[str, Any]) -> int:
@@ -385,6 +432,43 @@ def _execution_fields() -> dict[str, str]:
         "execution_id.$": "$.execution_id",
         "workflow_id.$": "$.workflow_id",
         "workflow_version.$": "$.workflow_version",
+    }
+
+
+def _approval_task(node: AgentNode, function_arn: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """An approval node: its Lambda stores the request and the task waits for the decision's token."""
+    timeout = int(node.config.get("timeout_seconds", 86400))
+    return {
+        "Type": "Task",
+        "Resource": LAMBDA_INVOKE_WAIT,
+        "Parameters": {
+            "FunctionName": function_arn,
+            "Payload": {**payload, "task_token.$": "$$.Task.Token"},
+        },
+        "TimeoutSeconds": timeout + APPROVAL_TIMEOUT_GRACE_SECONDS,
+        "ResultPath": None,
+        "Retry": [_lambda_service_retry()],
+    }
+
+
+def _budget_gate(node_id: str, function_arn: str) -> dict[str, Any]:
+    """Where a node that paused on its budget waits for a decision, then runs again."""
+    return {
+        "Type": "Task",
+        "Resource": LAMBDA_INVOKE_WAIT,
+        "Parameters": {
+            "FunctionName": function_arn,
+            "Payload": {
+                "execution.$": "$",
+                "node_id": node_id,
+                "budget_gate": True,
+                "task_token.$": "$$.Task.Token",
+            },
+        },
+        "TimeoutSeconds": BUDGET_DECISION_SECONDS + APPROVAL_TIMEOUT_GRACE_SECONDS,
+        "ResultPath": None,
+        "Retry": [_lambda_service_retry()],
+        "Next": node_id,
     }
 
 

@@ -78,3 +78,19 @@ class AwsServiceError(AgentFlowError):
 
     code = "service_unavailable"
     status = 503
+
+
+class BudgetPauseError(AgentFlowError):
+    """The next model call could take the run past its budget: the node pauses for a decision.
+
+    The state machine catches this error name and routes the node to its budget gate; approving
+    with a raised budget runs the node again, continuing from its recorded progress.
+    """
+
+    code = "budget_pause"
+
+
+class ExecutionStoppedError(AgentFlowError):
+    """The execution was stopped while this agent ran: it stops at its next record boundary."""
+
+    code = "execution_stopped"

@@ -41,6 +41,13 @@ class Edge(_Strict):
     target: NodeId
 
 
+class Budget(_Strict):
+    """What one run of a workflow may spend on models before a person approves more."""
+
+    max_tokens: int | None = Field(None, ge=1)
+    max_cost_usd: float | None = Field(None, gt=0)
+
+
 class WorkflowDefinition(_Strict):
     """What a user registers (POST) — structure only; :mod:`agentflow.dag` checks the graph."""
 
@@ -52,6 +59,7 @@ class WorkflowDefinition(_Strict):
         None,
         description="What an editor keeps with the definition (node positions); the engine ignores it.",
     )
+    budget: Budget | None = None
 
 
 class WorkflowUpdate(WorkflowDefinition):
@@ -96,10 +104,15 @@ class ExecutionStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     TIMED_OUT = "timed_out"
+    WAITING_APPROVAL = "waiting_approval"
 
     @property
     def terminal(self) -> bool:
-        return self not in (ExecutionStatus.PENDING, ExecutionStatus.RUNNING)
+        return self not in (
+            ExecutionStatus.PENDING,
+            ExecutionStatus.RUNNING,
+            ExecutionStatus.WAITING_APPROVAL,
+        )
 
 
 class AgentRunStatus(StrEnum):
@@ -108,6 +121,31 @@ class AgentRunStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    WAITING_APPROVAL = "waiting_approval"
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class Approval(BaseModel):
+    """A decision a node waits for: an approval node's, or a budget's before a model call."""
+
+    status: ApprovalStatus = ApprovalStatus.PENDING
+    reason: Literal["approval_node", "budget"] = "approval_node"
+    message: str = ""
+    payload_digest: str
+    requested_at: str
+    expires_at: str | None = None
+    decided_at: str | None = None
+    decided_by: str | None = None
+    comment: str | None = None
+    on_timeout: Literal["reject", "approve"] = Field(default="reject", exclude=True)
+    workflow_id: str | None = Field(default=None, exclude=True)
 
 
 class ExecutionError(BaseModel):
@@ -132,8 +170,14 @@ class AgentRun(BaseModel):
     attempts: int = 0
     output: Any = None
     error: ExecutionError | None = None
+    connector_mode: Literal["live", "sandbox"] | None = None
+    approval: Approval | None = None
+    reused: bool = False
     # What an attempt finished before it failed (e.g. emails already sent), for the retry to skip.
     progress: dict[str, Any] = Field(default_factory=dict, exclude=True)
+    # While an approval is pending: the Step Functions task token to answer and what was asked about.
+    task_token: str | None = Field(default=None, exclude=True)
+    approval_payload: Any = Field(default=None, exclude=True)
 
 
 class AgentMetrics(BaseModel):
@@ -147,6 +191,25 @@ class ExecutionMetrics(BaseModel):
     total_cost_usd: float = 0.0
     duration_ms: int | None = None
     per_agent: dict[str, AgentMetrics] = Field(default_factory=dict)
+    reused_tokens: int = 0
+    reused_cost_usd: float = 0.0
+
+
+class Attempt(BaseModel):
+    """One Step Functions execution of an AgentFlow execution: the first run, then each resume."""
+
+    number: int
+    started_at: str | None = None
+    completed_at: str | None = None
+    status: ExecutionStatus
+    rerun: list[str] = Field(default_factory=list)
+
+
+class TriggerChain(BaseModel):
+    """Where a chain of event-triggered runs began and how many triggers deep this run is."""
+
+    root_execution_id: str
+    depth: int
 
 
 class Trigger(BaseModel):
@@ -157,6 +220,7 @@ class Trigger(BaseModel):
     scheduled_time: str | None = None
     event_trigger_id: str | None = None
     event_id: str | None = None
+    chain: TriggerChain | None = None
 
 
 class Execution(BaseModel):
@@ -175,6 +239,8 @@ class Execution(BaseModel):
     completed_at: str | None = None
     agent_executions: list[AgentRun] = Field(default_factory=list)
     metrics: ExecutionMetrics = Field(default_factory=ExecutionMetrics)
+    attempts: list[Attempt] = Field(default_factory=list)
+    budget: Budget | None = None
 
 
 class ExecutionList(BaseModel):
@@ -185,6 +251,41 @@ class ExecutionList(BaseModel):
 class StartExecutionRequest(_Strict):
     workflow_id: str = Field(min_length=1, max_length=100)
     input: Any = None
+
+
+class ResumeRequest(_Strict):
+    workflow_version: int | None = Field(
+        None, ge=1, description="Run the remaining nodes on this version of the workflow."
+    )
+
+
+class ApprovalDecision(_Strict):
+    decision: Literal["approve", "reject"]
+    payload_digest: str = Field(
+        min_length=1, max_length=100, description="The digest of the payload you saw."
+    )
+    comment: str | None = Field(None, max_length=2000)
+    raise_budget: Budget | None = Field(None, description="For a budget approval: the run's new budget.")
+
+
+class PendingApproval(BaseModel):
+    """An approval as the approvals list shows it, with the payload it was asked about."""
+
+    execution_id: str
+    workflow_id: str
+    node_id: str
+    reason: str
+    message: str
+    payload: Any = None
+    payload_digest: str
+    requested_at: str
+    expires_at: str | None = None
+    status: ApprovalStatus
+
+
+class ApprovalList(BaseModel):
+    approvals: list[PendingApproval]
+    next_token: str | None = None
 
 
 class ScheduleCreate(_Strict):

@@ -74,6 +74,7 @@ def default_registry() -> AgentRegistry:
     registry.register("workday", "agentflow.agents.workday:WorkdayAgent")
     registry.register("sap", "agentflow.agents.sap:SapAgent")
     registry.register("hubspot", "agentflow.agents.hubspot:HubSpotAgent")
+    registry.register("approval", "agentflow.agents.approval:ApprovalAgent")
     return registry
 
 

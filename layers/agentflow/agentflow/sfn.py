@@ -100,14 +100,35 @@ class StateMachines:
         prefix, name = state_machine_arn.split(":stateMachine:", 1)
         return f"{prefix}:execution:{name.split(':')[0]}:{execution_id}"
 
-    def describe(self, execution_arn: str) -> SfnExecution:
-        response = self.sfn.describe_execution(executionArn=execution_arn)
+    def describe(self, execution_arn: str) -> SfnExecution | None:
+        """The execution's status; None when Step Functions has no such execution (yet)."""
+        try:
+            response = self.sfn.describe_execution(executionArn=execution_arn)
+        except self.sfn.exceptions.ExecutionDoesNotExist:
+            return None
         return SfnExecution(
             status=response["status"],
             error=response.get("error"),
             cause=response.get("cause"),
             stop_date=response.get("stopDate"),
         )
+
+    def send_task_success(self, task_token: str, output: dict[str, Any]) -> None:
+        """Let a ``.waitForTaskToken`` task go on with ``output``."""
+        self.sfn.send_task_success(taskToken=task_token, output=json.dumps(output))
+
+    def send_task_failure(self, task_token: str, error: str, cause: str) -> bool:
+        """Fail a ``.waitForTaskToken`` task with ``error`` (the name its Catch sees); False when
+        the task is already over (finished, timed out, or ended with its execution)."""
+        try:
+            self.sfn.send_task_failure(taskToken=task_token, error=error, cause=cause[:32768])
+        except (
+            self.sfn.exceptions.TaskTimedOut,
+            self.sfn.exceptions.InvalidToken,
+            self.sfn.exceptions.TaskDoesNotExist,
+        ):
+            return False
+        return True
 
     def stop(self, execution_arn: str) -> None:
         self.sfn.stop_execution(

@@ -76,6 +76,10 @@ class AgentContext:
     # 1 on the node's first run; more on Step Functions retries and resumes of the execution.
     attempt: int = 1
     document_search: DocumentSearch | None = field(default=None, repr=False)
+    # Called with a call's worst-case token count before each model call; raises BudgetPauseError.
+    budget_guard: Callable[[int, Usage], None] | None = field(default=None, repr=False)
+    # Called at each record boundary; raises ExecutionStoppedError once the execution was stopped.
+    stop_check: Callable[[], None] | None = field(default=None, repr=False)
     _provider: Any = field(default=None, repr=False)
 
     def search_documents(
@@ -98,9 +102,14 @@ class AgentContext:
         return self.progress.setdefault(kind, {})
 
     def record(self, kind: str, key: str, value: Any) -> None:
-        """Note one finished external write (a sent email, a posted message) and store it now."""
+        """Note one finished external write (a sent email, a posted message) and store it now.
+
+        This is also where a stopped execution's agent stops: after the write it just recorded.
+        """
         self.recorded(kind)[key] = value
         self.save_progress()
+        if self.stop_check is not None:
+            self.stop_check()
 
     @property
     def retried(self) -> bool:
@@ -120,6 +129,10 @@ class AgentContext:
 
         if self._provider is None:
             self._provider = provider_for(self.settings)
+        if self.budget_guard is not None:
+            # Worst case of this call: the prompt (about four characters a token) and a full answer.
+            prompt_tokens = (len(prompt) + len(system or "")) // 4 + 1
+            self.budget_guard(prompt_tokens + (max_tokens or self.settings.llm_max_tokens), self.usage)
         return generate(
             self._provider,
             self.usage,

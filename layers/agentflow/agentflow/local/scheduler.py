@@ -3,7 +3,8 @@
 The loop reads the schedules from the (moto) Scheduler API, works out which fire times fell due
 since it last looked — cron, rate and at, in each schedule's timezone — and invokes each
 schedule's target with its input, the scheduled time filled in as EventBridge Scheduler does.
-Tests drive it with :meth:`LocalScheduler.tick` and a clock of their own.
+It also fires the template's own ``Schedule`` events (the status function's minute repair), which
+deployed are EventBridge rules. Tests drive it with :meth:`LocalScheduler.tick` and a clock of their own.
 """
 
 from __future__ import annotations
@@ -32,10 +33,13 @@ class LocalScheduler:
         lambdas: InProcessLambdas,
         clock: Callable[[], datetime] = utcnow,
         start: datetime | None = None,
+        rules: list[tuple[str, str, Any]] | None = None,
     ) -> None:
         self.scheduler = scheduler_client
         self.lambdas = lambdas
         self.clock = clock
+        # (function name, expression, input) of the stack's own scheduled rules (template.yaml).
+        self.rules = rules or []
         # Like EventBridge Scheduler, nothing is back-filled from before the loop started.
         self.start_time = _utc(start or clock())
         self._seen: dict[str, datetime] = {}
@@ -67,7 +71,24 @@ class LocalScheduler:
             while due is not None and due <= now:
                 results.append(self._deliver(schedule, due))
                 due = next_fire(expression, timezone, due, anchor=changed)
+        for function_name, text, payload in self.rules:
+            key = f"rule/{function_name}/{text}"
+            since = self._seen.get(key, self.start_time)
+            self._seen[key] = now
+            due = next_fire(parse_expression(text), "UTC", since, anchor=self.start_time)
+            if due is not None and due <= now:  # a rule that fell behind fires once, as EventBridge does
+                results.append(self._fire_rule(function_name, payload, due))
         return results
+
+    def _fire_rule(self, function_name: str, payload: Any, scheduled: datetime) -> dict[str, Any]:
+        try:
+            answer = self.lambdas.call(function_name, payload)
+        except FunctionFailedError as failure:
+            logger.error(
+                "Scheduled rule target failed", extra={"function": function_name, **failure.envelope}
+            )
+            answer = {"error": failure.envelope["errorMessage"]}
+        return {"rule": function_name, "scheduled_time": isoformat(scheduled), "result": answer}
 
     def _deliver(self, schedule: dict[str, Any], scheduled: datetime) -> dict[str, Any]:
         target = schedule["Target"]

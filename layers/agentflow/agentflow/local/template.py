@@ -5,6 +5,7 @@ The local stack builds everything from here, so local and deployed resources can
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -279,6 +280,17 @@ class StackTemplate:
                 definition = definition.replace("${" + name + "}", str(self.resolve(value)))
             machines[logical_id] = (self.physical_name(logical_id), definition)
         return machines
+
+    def schedule_events(self) -> list[tuple[str, str, Any]]:
+        """(function name, rate/cron expression, input) of every function's ``Schedule`` event."""
+        found = []
+        for logical_id, spec in self.of_type("AWS::Serverless::Function").items():
+            for event in (spec["Properties"].get("Events") or {}).values():
+                if event.get("Type") == "Schedule":
+                    props = self.resolve(event["Properties"])
+                    payload = json.loads(props["Input"]) if props.get("Input") else {}
+                    found.append((self.physical_name(logical_id), props["Schedule"], payload))
+        return found
 
     def bucket_notifications(self) -> dict[str, list[dict[str, Any]]]:
         """S3 events of functions as PutBucketNotificationConfiguration Lambda configurations."""

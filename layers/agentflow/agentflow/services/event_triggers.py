@@ -34,6 +34,39 @@ def scoped_pattern(pattern: dict[str, Any], tenant_id: str) -> dict[str, Any]:
     return {**pattern, "source": [EVENT_SOURCE], "detail": {**detail, "tenant_id": [tenant_id]}}
 
 
+def _may_match(patterns: Any, value: str) -> bool:
+    """Whether an EventBridge field pattern (absent, or a list of values and matchers) may match ``value``.
+
+    Matchers it does not model are taken to match: a refusal errs on the side of no loop.
+    """
+    if patterns is None:
+        return True
+    if not isinstance(patterns, list):
+        return True
+    for pattern in patterns:
+        if isinstance(pattern, str) and pattern == value:
+            return True
+        if isinstance(pattern, dict):
+            if "prefix" in pattern:
+                if isinstance(pattern["prefix"], str) and value.startswith(pattern["prefix"]):
+                    return True
+            elif "anything-but" in pattern:
+                excluded = pattern["anything-but"]
+                if value not in (excluded if isinstance(excluded, list) else [excluded]):
+                    return True
+            else:
+                return True
+    return False
+
+
+def starts_itself(pattern: dict[str, Any], workflow_id: str) -> bool:
+    """Whether a trigger with ``pattern`` on ``workflow_id`` could start it from its own runs' events."""
+    detail = pattern.get("detail", {})
+    return _may_match(pattern.get("detail-type"), EXECUTION_STATUS_CHANGE) and _may_match(
+        detail.get("workflow_id") if isinstance(detail, dict) else None, workflow_id
+    )
+
+
 def to_event_trigger(record: EventTriggerRecord) -> EventTrigger:
     return EventTrigger(
         id=record.id,
@@ -76,6 +109,11 @@ class EventTriggerService:
 
     def create(self, tenant_id: str, workflow_id: str, request: EventTriggerCreate) -> EventTrigger:
         self.workflows.get(tenant_id, workflow_id)
+        if starts_itself(request.event_pattern, workflow_id):
+            raise InvalidInputError(
+                f"event_pattern would start workflow {workflow_id} from its own executions' events, "
+                'a loop; narrow it, e.g. "detail": {"workflow_id": ["<another workflow id>"]}.'
+            )
         trigger_id = new_event_trigger_id()
         record = EventTriggerRecord(
             tenant_id=tenant_id,

@@ -20,6 +20,7 @@ from agentflow.models import (
     utcnow,
 )
 from agentflow.observability import emit_execution_metric, logger
+from agentflow.services.approvals import ApprovalService
 from agentflow.services.event_triggers import publish_execution_status
 from agentflow.store.executions import ExecutionRecord, ExecutionRepository
 from agentflow.store.runs import AgentRunRepository
@@ -40,9 +41,12 @@ def aggregate(runs: list[AgentRun], started_at: str | None, completed_at: str) -
         duration = int(
             (datetime.fromisoformat(completed_at) - datetime.fromisoformat(started_at)).total_seconds() * 1000
         )
+    reused = [run for run in runs if run.reused]
     return ExecutionMetrics(
         total_tokens=sum(run.tokens for run in runs),
         total_cost_usd=round(sum(run.cost_usd for run in runs), 6),
+        reused_tokens=sum(run.tokens for run in reused),
+        reused_cost_usd=round(sum(run.cost_usd for run in reused), 6),
         duration_ms=duration,
         per_agent={
             run.agent_id: AgentMetrics(tokens=run.tokens, cost_usd=run.cost_usd, duration_ms=run.duration_ms)
@@ -79,8 +83,11 @@ class Finalizer:
         state_error: ExecutionError | None = None,
     ) -> bool:
         """Record ``status`` unless the execution is already terminal. Returns whether it changed."""
-        runs = self.runs.list(record.tenant_id, record.id, with_output=False)
         error = None
+        if status is not ExecutionStatus.COMPLETED:
+            # Nothing waits on a stopped or failed execution's approvals any more.
+            ApprovalService(self.executions, self.runs).cancel_pending(record.tenant_id, record.id)
+        runs = self.runs.list(record.tenant_id, record.id, with_output=False)
         if status is not ExecutionStatus.COMPLETED:
             failed = [run for run in runs if run.error is not None and run.status != AgentRunStatus.COMPLETED]
             self.runs.mark_unfinished(
@@ -95,7 +102,12 @@ class Finalizer:
 
         completed_at = isoformat(utcnow())
         summary = aggregate(runs, record.started_at or record.created_at, completed_at)
-        changed = self.executions.finish(record.tenant_id, record.id, status, completed_at, error, summary)
+        attempts = [attempt.model_copy() for attempt in record.attempts]
+        if attempts:
+            attempts[-1].status, attempts[-1].completed_at = status, completed_at
+        changed = self.executions.finish(
+            record.tenant_id, record.id, status, completed_at, error, summary, attempts
+        )
         if changed:
             log = ExecutionLog(record.tenant_id, record.id, record.workflow_id, component="workflow")
             if status is ExecutionStatus.COMPLETED:

@@ -30,6 +30,8 @@ class NodeEvent(BaseModel):
 
     Compiled states send ``{"execution": <the execution input>, "node_id": ...}`` (one path
     instead of four keeps a 1,000-node machine inside the 1 MB quota); the ids may also come flat.
+    The execution input also names the attempt (its Step Functions execution name), which agents
+    of a superseded attempt use to stop.
     """
 
     tenant_id: str
@@ -42,7 +44,7 @@ class NodeEvent(BaseModel):
     @classmethod
     def _flatten_execution(cls, data: Any) -> Any:
         if isinstance(data, dict) and isinstance(data.get("execution"), dict):
-            ids = ("tenant_id", "execution_id", "workflow_id", "workflow_version")
+            ids = ("tenant_id", "execution_id", "workflow_id", "workflow_version", "attempt")
             execution = data["execution"]
             data = {key: value for key, value in data.items() if key != "execution"}
             data |= {key: execution[key] for key in ids if key in execution}

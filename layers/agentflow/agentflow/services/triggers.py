@@ -8,12 +8,16 @@ from typing import Any
 from pydantic import BaseModel
 
 from agentflow.errors import NotFoundError
+from agentflow.execution_log import ExecutionLog
 from agentflow.ids import derived_execution_id
-from agentflow.models import StartExecutionRequest, Trigger
+from agentflow.models import StartExecutionRequest, Trigger, TriggerChain
 from agentflow.observability import logger
 from agentflow.services.executions import ExecutionService
 from agentflow.store.event_triggers import EventTriggerRepository
 from agentflow.store.schedules import ScheduleRepository
+
+# How many event-triggered runs may follow one another from one run that was not event-triggered.
+MAX_CHAIN_DEPTH = 5
 
 
 class ScheduledDelivery(BaseModel):
@@ -64,14 +68,45 @@ class TriggerService:
         if not trigger.enabled or delivery.event.get("detail", {}).get("tenant_id") != delivery.tenant_id:
             return {"started": False, "reason": "not for this trigger"}
         event_id = str(delivery.event.get("id") or "")
+        chain = self._chain(delivery)
+        if chain is not None and chain.depth > MAX_CHAIN_DEPTH:
+            return {"started": False, "reason": "trigger chain too deep"}
         moment = event_time(delivery.event.get("time"))
         execution, created = self.executions.start(
             delivery.tenant_id,
             StartExecutionRequest(workflow_id=delivery.workflow_id, input=delivery.event),
-            trigger=Trigger(type="event", event_trigger_id=trigger.id, event_id=event_id),
+            trigger=Trigger(type="event", event_trigger_id=trigger.id, event_id=event_id, chain=chain),
             execution_id=derived_execution_id(int(moment.timestamp() * 1000), f"{trigger.id}:{event_id}"),
         )
         return {"execution_id": execution.id, "started": created}
+
+    def _chain(self, delivery: EventDelivery) -> TriggerChain | None:
+        """Where the chain of the run that sent the event began, one step deeper; None for other events.
+
+        A start that would go deeper than :data:`MAX_CHAIN_DEPTH` is logged on the sending run.
+        """
+        source_id = delivery.event.get("detail", {}).get("execution_id")
+        if not isinstance(source_id, str):
+            return None
+        try:
+            source = self.executions.executions.get(delivery.tenant_id, source_id)
+        except NotFoundError:
+            return None
+        parent = source.trigger.chain
+        chain = (
+            TriggerChain(root_execution_id=parent.root_execution_id, depth=parent.depth + 1)
+            if parent is not None
+            else TriggerChain(root_execution_id=source.id, depth=1)
+        )
+        if chain.depth > MAX_CHAIN_DEPTH:
+            log = ExecutionLog(delivery.tenant_id, source.id, source.workflow_id, component="trigger")
+            log.warning(
+                f"Event trigger {delivery.event_trigger_id} did not start workflow {delivery.workflow_id}: "
+                f"the chain from {chain.root_execution_id} would be {chain.depth} runs deep "
+                f"(at most {MAX_CHAIN_DEPTH})"
+            )
+            log.flush()
+        return chain
 
     def fire(self, delivery: ScheduledDelivery) -> dict[str, Any]:
         """Start the schedule's workflow once per scheduled time, however often it is delivered."""

@@ -2,11 +2,14 @@
 
 Keys: ``tenant_id`` (partition), ``sk`` = the execution id (``exec_`` + a time-ordered id, so a Query
 in reverse is newest first) or ``IDEMPOTENCY#<key>``. GSI ``by_workflow``: ``workflow_key`` =
-``<tenant>#<workflow id>`` and ``sk``, for a workflow's executions newest first.
+``<tenant>#<workflow id>`` and ``sk``, for a workflow's executions newest first. Sparse GSI
+``pending_starts``: ``pending`` (one constant partition) and ``pending_since``, present only while an
+execution is ``pending``, so the periodic repair finds stranded starts of every tenant without a scan.
 """
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 from typing import TYPE_CHECKING, Any
@@ -15,7 +18,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field
 
 from agentflow.errors import ConflictError, NotFoundError
-from agentflow.models import ExecutionError, ExecutionMetrics, ExecutionStatus, Trigger
+from agentflow.models import Attempt, Budget, ExecutionError, ExecutionMetrics, ExecutionStatus, Trigger
 from agentflow.store.dynamo import TableRepository, decode_token, encode_token, from_item, to_item
 
 if TYPE_CHECKING:
@@ -23,6 +26,8 @@ if TYPE_CHECKING:
 
 _TERMINAL = [status.value for status in ExecutionStatus if status.terminal]
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+PENDING_PARTITION = "pending"
+_JSON_FIELDS = ("trigger", "error", "metrics", "attempts", "budget")
 
 
 class ExecutionRecord(BaseModel):
@@ -47,26 +52,41 @@ class ExecutionRecord(BaseModel):
     execution_arn: str | None = None
     error: ExecutionError | None = None
     metrics: ExecutionMetrics | None = None
+    # One entry per Step Functions execution of this AgentFlow execution (the first, then resumes).
+    attempts: list[Attempt] = Field(default_factory=list)
+    # The run's budget: the workflow's, raised by budget approvals.
+    budget: Budget | None = None
+    # When a starter last claimed the pending→running transition (the creator claims it at once).
+    start_claimed_at: str | None = None
+
+
+def _json(value: Any) -> str | None:
+    if value is None or value == []:
+        return None
+    if isinstance(value, list):
+        return json.dumps([item.model_dump(mode="json") for item in value])
+    return str(value.model_dump_json())
 
 
 def _to_values(record: ExecutionRecord) -> dict[str, Any]:
-    values = record.model_dump(mode="json", exclude={"trigger", "error", "metrics"})
+    values = record.model_dump(mode="json", exclude=set(_JSON_FIELDS))
     values["sk"] = values.pop("id")
     values["workflow_key"] = f"{record.tenant_id}#{record.workflow_id}"
-    values["trigger"] = record.trigger.model_dump_json()
+    for name in _JSON_FIELDS:
+        values[name] = _json(getattr(record, name))
     # A top-level attribute, so a schedule's executions can be filtered in the Query.
     values["schedule_id"] = getattr(record.trigger, "schedule_id", None)
-    values["error"] = record.error.model_dump_json() if record.error else None
-    values["metrics"] = record.metrics.model_dump_json() if record.metrics else None
+    if record.status is ExecutionStatus.PENDING:
+        values["pending"], values["pending_since"] = PENDING_PARTITION, record.created_at
     return values
 
 
 def _record(item: dict[str, Any]) -> ExecutionRecord:
     values = from_item(item)
     values["id"] = values.pop("sk")
-    values.pop("workflow_key", None)
-    values.pop("schedule_id", None)
-    for name in ("trigger", "error", "metrics"):
+    for name in ("workflow_key", "schedule_id", "pending", "pending_since"):
+        values.pop(name, None)
+    for name in _JSON_FIELDS:
         if values.get(name):
             values[name] = json.loads(values[name])
     return ExecutionRecord.model_validate(values)
@@ -146,6 +166,20 @@ class ExecutionRepository(TableRepository):
             raise NotFoundError(f"Execution '{execution_id}' was not found.")
         return _record(item)
 
+    def status(self, tenant_id: str, execution_id: str) -> tuple[ExecutionStatus, str | None]:
+        """The execution's status and current attempt's ARN: one consistent read of two attributes."""
+        item = self.db.get_item(
+            TableName=self.table,
+            Key=self._key(tenant_id, execution_id),
+            ConsistentRead=True,
+            ProjectionExpression="#status, execution_arn",
+            ExpressionAttributeNames={"#status": "status"},
+        ).get("Item")
+        if item is None:
+            raise NotFoundError(f"Execution '{execution_id}' was not found.")
+        values = from_item(item)
+        return ExecutionStatus(values["status"]), values.get("execution_arn")
+
     def list(
         self,
         tenant_id: str,
@@ -187,7 +221,14 @@ class ExecutionRepository(TableRepository):
         page = self.db.query(**kwargs)
         return [_record(item) for item in page.get("Items", [])], encode_token(page.get("LastEvaluatedKey"))
 
-    def mark_running(self, tenant_id: str, execution_id: str, execution_arn: str, started_at: str) -> None:
+    def mark_running(
+        self,
+        tenant_id: str,
+        execution_id: str,
+        execution_arn: str,
+        started_at: str,
+        attempts: builtins.list[Attempt],
+    ) -> None:
         self._update_if_active(
             tenant_id,
             execution_id,
@@ -195,9 +236,91 @@ class ExecutionRepository(TableRepository):
                 "status": ExecutionStatus.RUNNING.value,
                 "execution_arn": execution_arn,
                 "started_at": started_at,
+                "attempts": _json(attempts),
             },
-            only_if_pending=True,
+            only_if=[ExecutionStatus.PENDING],
+            remove=["pending", "pending_since"],
         )
+
+    def claim_start(self, tenant_id: str, execution_id: str, now: str, stale_before: str) -> bool:
+        """Take over starting a pending execution whose last starter claimed it before ``stale_before``.
+
+        Only one caller wins each claim, so a retry and the periodic repair do not both start it
+        (and Step Functions' unique execution names stop a double start even if they did).
+        """
+        try:
+            self.db.update_item(
+                TableName=self.table,
+                Key=self._key(tenant_id, execution_id),
+                UpdateExpression="SET start_claimed_at = :now",
+                ConditionExpression=(
+                    "#status = :pending AND "
+                    "(attribute_not_exists(start_claimed_at) OR start_claimed_at < :stale)"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_item(
+                    {":now": now, ":stale": stale_before, ":pending": ExecutionStatus.PENDING.value}
+                ),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def pending_since(self, before: str, limit: int = 100) -> builtins.list[ExecutionRecord]:
+        """Executions of any tenant still ``pending`` that were created before ``before``, oldest first."""
+        page = self.db.query(
+            TableName=self.table,
+            IndexName="pending_starts",
+            KeyConditionExpression="#pending = :p AND pending_since < :before",
+            ExpressionAttributeNames={"#pending": "pending"},
+            ExpressionAttributeValues=to_item({":p": PENDING_PARTITION, ":before": before}),
+            Limit=limit,
+        )
+        return [_record(item) for item in page.get("Items", [])]
+
+    def resume(
+        self,
+        record: ExecutionRecord,
+        *,
+        execution_arn: str,
+        attempts: builtins.list[Attempt],
+        workflow_version: int,
+        plan: builtins.list[tuple[str, str]],
+        sinks: builtins.list[str],
+    ) -> bool:
+        """Move a failed, timed-out or cancelled execution back to running for a new attempt.
+
+        Conditional on the status it had when read: of two resumes at once, one wins.
+        """
+        return self._update_if_active(
+            record.tenant_id,
+            record.id,
+            {
+                "status": ExecutionStatus.RUNNING.value,
+                "execution_arn": execution_arn,
+                "attempts": _json(attempts),
+                "workflow_version": workflow_version,
+                "plan": [list(step) for step in plan],
+                "sinks": sinks,
+            },
+            only_if=[record.status],
+            remove=["completed_at", "error", "metrics"],
+        )
+
+    def set_waiting(self, tenant_id: str, execution_id: str, waiting: bool) -> bool:
+        """``waiting_approval`` while a decision is pending, ``running`` again after; never over an end."""
+        target, source = (
+            (ExecutionStatus.WAITING_APPROVAL, ExecutionStatus.RUNNING)
+            if waiting
+            else (ExecutionStatus.RUNNING, ExecutionStatus.WAITING_APPROVAL)
+        )
+        return self._update_if_active(tenant_id, execution_id, {"status": target.value}, only_if=[source])
+
+    def set_budget(self, tenant_id: str, execution_id: str, budget: Budget) -> None:
+        """The run's budget, as a budget approval raised it."""
+        self._update_if_active(tenant_id, execution_id, {"budget": _json(budget)})
 
     def finish(
         self,
@@ -207,6 +330,7 @@ class ExecutionRepository(TableRepository):
         completed_at: str,
         error: ExecutionError | None,
         metrics: ExecutionMetrics,
+        attempts: builtins.list[Attempt] | None = None,
     ) -> bool:
         """Set a terminal status unless one is already set (the first terminal status wins)."""
         values: dict[str, Any] = {
@@ -216,16 +340,23 @@ class ExecutionRepository(TableRepository):
         }
         if error:
             values["error"] = error.model_dump_json()
-        return self._update_if_active(tenant_id, execution_id, values)
+        if attempts:
+            values["attempts"] = _json(attempts)
+        return self._update_if_active(tenant_id, execution_id, values, remove=["pending", "pending_since"])
 
     def _update_if_active(
-        self, tenant_id: str, execution_id: str, values: dict[str, Any], only_if_pending: bool = False
+        self,
+        tenant_id: str,
+        execution_id: str,
+        values: dict[str, Any],
+        only_if: builtins.list[ExecutionStatus] | None = None,
+        remove: builtins.list[str] | None = None,
     ) -> bool:
-        names = {f"#{name}": name for name in values}
+        names = {f"#{name}": name for name in [*values, *(remove or [])]}
         expression_values = to_item({f":{name}": value for name, value in values.items()})
-        if only_if_pending:
-            condition = "#status = :pending"
-            expression_values[":pending"] = {"S": ExecutionStatus.PENDING.value}
+        if only_if:
+            condition = "#status IN (" + ", ".join(f":only{i}" for i in range(len(only_if))) + ")"
+            expression_values |= {f":only{i}": {"S": status.value} for i, status in enumerate(only_if)}
         else:
             condition = (
                 "attribute_exists(sk) AND NOT #status IN ("
@@ -238,7 +369,9 @@ class ExecutionRepository(TableRepository):
             self.db.update_item(
                 TableName=self.table,
                 Key=self._key(tenant_id, execution_id),
-                UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in values),
+                UpdateExpression="SET "
+                + ", ".join(f"#{name} = :{name}" for name in values)
+                + (" REMOVE " + ", ".join(f"#{name}" for name in remove) if remove else ""),
                 ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=expression_values,

@@ -1,19 +1,24 @@
 """Per-agent results of an execution: one item per (execution, node).
 
 Keys: ``run_key`` = ``<tenant>#<execution id>`` (partition) and ``node_id``. One item per node means
-parallel agents never write the same item, so no update is lost.
+parallel agents never write the same item, so no update is lost. A run that asked for an approval
+also carries ``approval_tenant`` and ``approval_order`` (``<requested at>#<execution>#<node>``), the
+keys of the sparse GSI ``approvals`` that lists a tenant's approvals oldest first.
 """
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import json
 from collections.abc import Iterable
 from typing import Any
 
-from agentflow.models import AgentRun, AgentRunStatus
-from agentflow.store.dynamo import TableRepository, batch_get, from_item, to_item
+from agentflow.models import AgentRun, AgentRunStatus, Approval, ApprovalStatus
+from agentflow.store.dynamo import TableRepository, batch_get, decode_token, encode_token, from_item, to_item
 from agentflow.store.payloads import PayloadStore
+
+PENDING_PARTITION = "pending"
 
 
 def run_key(tenant_id: str, execution_id: str) -> str:
@@ -50,7 +55,29 @@ class AgentRunRepository(TableRepository):
             attempts=values.get("attempts", 0),
             output=output,
             error=json.loads(values["error"]) if values.get("error") else None,
+            connector_mode=values.get("connector_mode"),
+            approval=self._approval(values),
+            reused=values.get("reused", False),
             progress=self._progress(values) if with_output else {},
+            task_token=values.get("task_token"),
+            approval_payload=(
+                self.payloads.get(values.get("approval_payload_inline"), values.get("approval_payload_ref"))
+                if with_output and values.get("approval")
+                else None
+            ),
+        )
+
+    @staticmethod
+    def _approval(values: dict[str, Any]) -> Approval | None:
+        if not values.get("approval"):
+            return None
+        approval = json.loads(values["approval"])
+        return Approval.model_validate(
+            {
+                **approval,
+                "on_timeout": values.get("approval_on_timeout", "reject"),
+                "workflow_id": values.get("workflow_id"),
+            }
         )
 
     def _progress(self, values: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +97,7 @@ class AgentRunRepository(TableRepository):
         runs = [self._run(item) for item in batch_get(self.db, self.table, keys)]
         return {run.agent_id: run for run in runs}
 
-    def list(self, tenant_id: str, execution_id: str, with_output: bool = True) -> list[AgentRun]:
+    def list(self, tenant_id: str, execution_id: str, with_output: bool = True) -> builtins.list[AgentRun]:
         """Every run of the execution, ordered by start (not started last)."""
         paginator = self.db.get_paginator("query")
         pages = paginator.paginate(
@@ -82,15 +109,28 @@ class AgentRunRepository(TableRepository):
         runs = [self._run(item, with_output) for page in pages for item in page.get("Items", [])]
         return sorted(runs, key=lambda run: (run.started_at is None, run.started_at or "", run.agent_id))
 
-    def save(self, tenant_id: str, execution_id: str, run: AgentRun) -> None:
+    def save(
+        self,
+        tenant_id: str,
+        execution_id: str,
+        run: AgentRun,
+        expect_approval: ApprovalStatus | None = None,
+    ) -> bool:
         """Write the run's whole item in one put, so a reader never sees half an update.
 
-        A completed run's output goes inline, or to S3 when it outgrows a DynamoDB item.
+        A completed run's output goes inline, or to S3 when it outgrows a DynamoDB item. With
+        ``expect_approval`` the put happens only while the stored approval has that status (one
+        decision wins); returns whether it was written.
         """
-        values = run.model_dump(mode="json", exclude={"agent_id", "output", "error", "tokens", "progress"})
+        values = run.model_dump(
+            mode="json",
+            exclude={"agent_id", "output", "error", "tokens", "progress", "approval", "task_token"},
+        )
         values |= {"run_key": run_key(tenant_id, execution_id), "node_id": run.agent_id}
         if run.error is not None:
             values["error"] = run.error.model_dump_json()
+        if run.approval is not None:
+            values |= self._approval_values(tenant_id, execution_id, run)
         if run.progress and run.status != AgentRunStatus.COMPLETED:
             # Progress grows with every write an agent records (a sent email each): like outputs,
             # it moves to S3 when it outgrows the item.
@@ -102,7 +142,98 @@ class AgentRunRepository(TableRepository):
                 f"results/{tenant_id}/{execution_id}/{run.agent_id}.json", run.output
             )
             values["output_inline"], values["output_ref"] = inline, ref
-        self.db.put_item(TableName=self.table, Item=to_item(values))
+        condition: dict[str, Any] = {}
+        if expect_approval is not None:
+            condition = {
+                "ConditionExpression": "approval_status = :expected",
+                "ExpressionAttributeValues": {":expected": {"S": expect_approval.value}},
+            }
+        try:
+            self.db.put_item(TableName=self.table, Item=to_item(values), **condition)
+        except self.db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def _approval_values(self, tenant_id: str, execution_id: str, run: AgentRun) -> dict[str, Any]:
+        approval = run.approval
+        assert approval is not None
+        values: dict[str, Any] = {
+            "approval": approval.model_dump_json(),
+            "approval_status": approval.status.value,
+            "approval_on_timeout": approval.on_timeout,
+            "workflow_id": approval.workflow_id,
+            "approval_tenant": tenant_id,
+            "approval_order": f"{approval.requested_at}#{execution_id}#{run.agent_id}",
+            "task_token": run.task_token,
+        }
+        if approval.status is ApprovalStatus.PENDING and approval.expires_at:
+            values |= {"approval_pending": PENDING_PARTITION, "approval_expires_at": approval.expires_at}
+        values["approval_payload_inline"], values["approval_payload_ref"] = self.payloads.put(
+            f"approvals/{tenant_id}/{execution_id}/{run.agent_id}.json", run.approval_payload
+        )
+        return values
+
+    def approvals(
+        self,
+        tenant_id: str,
+        *,
+        status: ApprovalStatus | None,
+        workflow_id: str | None,
+        limit: int,
+        next_token: str | None,
+    ) -> tuple[builtins.list[tuple[str, AgentRun]], str | None]:
+        """The tenant's approvals oldest first, as (execution id, run). Filters may return short pages."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "approvals",
+            "KeyConditionExpression": "approval_tenant = :tenant",
+            "ExpressionAttributeValues": {":tenant": {"S": tenant_id}},
+            "Limit": limit,
+        }
+        filters = []
+        if status is not None:
+            filters.append("approval_status = :status")
+            kwargs["ExpressionAttributeValues"][":status"] = {"S": status.value}
+        if workflow_id:
+            filters.append("workflow_id = :workflow")
+            kwargs["ExpressionAttributeValues"][":workflow"] = {"S": workflow_id}
+        if filters:
+            kwargs["FilterExpression"] = " AND ".join(filters)
+        start = decode_token(next_token, partition_attr="approval_tenant", partition_value=tenant_id)
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        page = self.db.query(**kwargs)
+        found = [
+            (from_item(item)["run_key"].split("#", 1)[1], self._run(item)) for item in page.get("Items", [])
+        ]
+        return found, encode_token(page.get("LastEvaluatedKey"))
+
+    def expired_approvals(self, now: str, limit: int = 100) -> builtins.list[tuple[str, str, AgentRun]]:
+        """Pending approvals of every tenant whose deadline passed, as (tenant, execution id, run)."""
+        page = self.db.query(
+            TableName=self.table,
+            IndexName="pending_approvals",
+            KeyConditionExpression="approval_pending = :p AND approval_expires_at <= :now",
+            ExpressionAttributeValues=to_item({":p": PENDING_PARTITION, ":now": now}),
+            Limit=limit,
+        )
+        expired = []
+        for item in page.get("Items", []):
+            tenant_id, execution_id = from_item(item)["run_key"].split("#", 1)
+            expired.append((tenant_id, execution_id, self._run(item)))
+        return expired
+
+    def mark_reused(
+        self, tenant_id: str, execution_id: str, node_ids: Iterable[str], reused: set[str]
+    ) -> None:
+        """Flag which runs a new attempt reuses (completed ones) and which it runs again."""
+        for node_id in node_ids:
+            self.db.update_item(
+                TableName=self.table,
+                Key=self._key(tenant_id, execution_id, node_id),
+                UpdateExpression="SET reused = :reused",
+                ExpressionAttributeValues={":reused": {"BOOL": node_id in reused}},
+            )
 
     def mark_unfinished(
         self, tenant_id: str, execution_id: str, node_ids: Iterable[str], status: AgentRunStatus
@@ -118,9 +249,13 @@ class AgentRunRepository(TableRepository):
                 TableName=self.table,
                 Key=self._key(tenant_id, execution_id, node_id),
                 UpdateExpression="SET #status = :status",
-                ConditionExpression="#status = :running",
+                ConditionExpression="#status IN (:running, :waiting)",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=to_item(
-                    {":status": status.value, ":running": AgentRunStatus.RUNNING.value}
+                    {
+                        ":status": status.value,
+                        ":running": AgentRunStatus.RUNNING.value,
+                        ":waiting": AgentRunStatus.WAITING_APPROVAL.value,
+                    }
                 ),
             )
