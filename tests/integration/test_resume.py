@@ -30,7 +30,7 @@ def start(api: GatewayApi, workflow_id: str) -> str:
 @pytest.fixture
 def mail_fails_once_at_the_eighth(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The outlook sandbox refuses the 8th email of the first attempt (a permanent error)."""
-    from agentflow.connectors.outlook import OutlookSandbox
+    from agentflow_sandbox.outlook import OutlookSandbox
     from agentflow.errors import ConnectorError
 
     real = OutlookSandbox.send
@@ -130,7 +130,7 @@ def test_a_stopped_execution_s_agent_stops_at_its_next_record(
     # Given an email agent held inside its 6th send
     import threading
 
-    from agentflow.connectors.outlook import OutlookSandbox
+    from agentflow_sandbox.outlook import OutlookSandbox
 
     real = OutlookSandbox.send
     calls: list[int] = []
