@@ -93,6 +93,30 @@ def test_an_approved_run_sends_what_was_approved(api: GatewayApi, other_tenant: 
     assert decide(api, item, "approve")[0] == 409
 
 
+def test_an_approval_outside_series_parallel_structure_opens_its_childs_start_gate(api: GatewayApi) -> None:
+    # Given a graph that is not series-parallel, where the approval is one of two parents of a
+    # node that starts behind a start gate (b → c ← ok ← a, ok → d)
+    definition = workflow(
+        "Gated review",
+        [sales("a"), sales("b"), approval("ok"), sales("c"), sales("d")],
+        [("a", "ok"), ("b", "c"), ("ok", "c"), ("ok", "d")],
+    )
+    execution_id = start(api, definition)
+    # When the approval is pending, its other parent has finished, yet the gated child waits
+    [item] = pending(api, execution_id)
+    runs = {
+        run["agent_id"]: run for run in api.get(f"/api/v1/executions/{execution_id}")[1]["agent_executions"]
+    }
+    assert runs["c"]["status"] == "pending" and runs["d"]["status"] == "pending"
+    # And when it is approved
+    assert decide(api, item, "approve")[0] == 200
+    # Then the child behind the gate runs after the decision, and the run completes
+    done = api.wait(execution_id)
+    assert done["status"] == "completed", done["error"]
+    runs = {run["agent_id"]: run for run in done["agent_executions"]}
+    assert runs["c"]["started_at"] >= runs["ok"]["completed_at"] >= runs["b"]["completed_at"]
+
+
 def test_two_approvals_in_parallel_branches_are_decided_independently(api: GatewayApi) -> None:
     # Given two branches, each behind its own approval
     definition = workflow(
