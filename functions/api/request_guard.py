@@ -20,9 +20,19 @@ MAX_BODY_BYTES = 1024 * 1024
 DOCUMENT_BODY_BYTES = 6 * 1000 * 1000
 # Far deeper than any workflow or input needs, far shallower than the parsers' recursion limits.
 MAX_JSON_DEPTH = 64
+# Python refuses to read integers of more than 4,300 digits (a ValueError the resolver does not catch).
+MAX_NUMBER_DIGITS = 1000
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+# A \uD800-\uDFFF escape that is not half of a pair (after an even run of backslashes) names no
+# character: Python reads it, then fails to encode it as UTF-8 deep inside a route.
+_LONE_SURROGATE = re.compile(
+    r"(?:^|[^\\])(?:\\\\)*"
+    r"(?:\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+)
+_LONG_NUMBER = re.compile(rf"\d{{{MAX_NUMBER_DIGITS + 1},}}")
 
 
 def error_body(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:
@@ -43,10 +53,27 @@ def refusal(status: int, code: str, message: str) -> dict[str, Any]:
     }
 
 
-def json_depth(text: str) -> int:
-    """How deeply arrays and objects nest in ``text``, counted without parsing (no recursion)."""
-    brackets = _NOT_A_BRACKET.sub("", _STRING.sub("", text))
+def _depth(outside_strings: str) -> int:
+    brackets = _NOT_A_BRACKET.sub("", outside_strings)
     return max(accumulate(1 if bracket in "[{" else -1 for bracket in brackets), default=0)
+
+
+def json_depth(text: str) -> int:
+    """How deeply arrays and objects nest in the JSON ``text``, counted without parsing it."""
+    return _depth(_STRING.sub('""', text))
+
+
+def json_problem(text: str) -> str | None:
+    """Why a JSON body would break the parser rather than be judged by it, or None."""
+    outside_strings = _STRING.sub('""', text)
+    depth = _depth(outside_strings)
+    if depth > MAX_JSON_DEPTH:
+        return f"The request body nests {depth} levels deep; at most {MAX_JSON_DEPTH} are accepted."
+    if _LONG_NUMBER.search(outside_strings):
+        return f"A number in the request body has more than {MAX_NUMBER_DIGITS} digits."
+    if "\\u" in text and _LONE_SURROGATE.search(text):
+        return "The request body escapes half of a UTF-16 surrogate pair (\\uD800-\\uDFFF): not a character."
+    return None
 
 
 def _header(event: dict[str, Any], name: str) -> str:
@@ -102,7 +129,7 @@ def _text_body(event: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, 
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         return None, refusal(
-            422, "validation_error", f"The request body is not valid UTF-8 (byte {error.start})."
+            422, "validation_error", f"The request body is not valid UTF-8 (at byte offset {error.start})."
         )
     return {**event, "body": text, "isBase64Encoded": False}, None
 
@@ -111,7 +138,8 @@ def guard(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]
     """(the event to resolve, None), or (the event, the 4xx response that refuses it).
 
     A trailing slash is dropped (both spellings are one route); bodies above the size limits are
-    413; on JSON routes a body must be UTF-8 and nest at most ``MAX_JSON_DEPTH`` deep (422).
+    413; on JSON routes a body must be UTF-8, nest at most ``MAX_JSON_DEPTH`` deep and hold no
+    number longer than ``MAX_NUMBER_DIGITS`` digits nor an unpaired surrogate escape (422).
     """
     path = event.get("path") or "/"
     if len(path) > 1 and path.endswith("/"):
@@ -128,11 +156,7 @@ def guard(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]
     event = text_event
     if event.get("body"):
         event = _with_json_content_type(event)
-        depth = json_depth(event["body"])
-        if depth > MAX_JSON_DEPTH:
-            return event, refusal(
-                422,
-                "validation_error",
-                f"The request body nests {depth} levels deep; at most {MAX_JSON_DEPTH} are accepted.",
-            )
+        problem = json_problem(event["body"])
+        if problem is not None:
+            return event, refusal(422, "validation_error", problem)
     return event, None
