@@ -211,6 +211,9 @@ RequestLog = Callable[[str, str, int, float], None]
 def _request_handler(gateway: Gateway, on_request: RequestLog | None) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # A request line too broken to name its version is answered with a status line and headers
+        # (http.server would assume HTTP/0.9 and send the bare body).
+        default_request_version = "HTTP/1.0"
         # An idle keep-alive connection gives its thread back after this long.
         timeout = KEEP_ALIVE_SECONDS
 
@@ -293,6 +296,8 @@ def _request_handler(gateway: Gateway, on_request: RequestLog | None) -> type[Ba
             """Malformed requests (bad request line, headers too long) get JSON, not an HTML page."""
             self.close_connection = True
             text = message or self.responses.get(code, ("Bad request",))[0]
+            if code >= 500:
+                code = 400  # http.server's 505 (an unknown HTTP version) is the client's mistake too
             response = _json_error(code, "bad_request", f"{text.rstrip('.')}.")
             with contextlib.suppress(OSError):  # the client went away
                 self._respond(response)
