@@ -93,7 +93,7 @@ def test_unknown_methods_are_answered_with_json_not_an_html_501(server: GatewayS
         b"POST /api/v1/workflows HTTP/1.1\r\nHost: l\r\nContent-Length: 99999999999\r\n\r\n{}",
         b"POST /api/v1/workflows HTTP/1.1\r\nHost: l\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
     ],
-    ids=["request-line", "version", "uri-too-long", "length-text", "length-negative", "length-huge", "chunks"],
+    ids=["request-line", "version", "uri-too-long", "length-text", "length-negative", "length-huge", "chunk"],
 )
 def test_malformed_requests_get_a_json_4xx(server: GatewayServer, request_bytes: bytes) -> None:
     status, headers, body = raw_request(server, request_bytes)
