@@ -13,7 +13,7 @@ from request_guard import MAX_JSON_DEPTH, guard, json_depth, json_problem
 from tests.helpers import proxy_event
 
 # Keys and strings full of what a scanner could mistake for structure: brackets, quotes, escapes.
-tricky_text = st.text(alphabet=st.sampled_from('[]{}"\\/u:,😀é\x00\n') | st.characters())
+tricky_text = st.text(alphabet=st.sampled_from('[]{}"\\/u:,😀é\x00\n') | st.characters(codec="utf-8"))
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | tricky_text,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(tricky_text, inner, max_size=4),
