@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -87,9 +88,9 @@ def domain_error(error: AgentFlowError) -> Response[Any]:
 
 @app.not_found
 def route_not_found(_: Exception) -> Response[Any]:
-    return error_response(
-        404, "not_found", f"No route for {app.current_event.http_method} {app.current_event.path}."
-    )
+    # The message quotes what was asked for, but not a 5,000-character path back in full.
+    path = reprlib.repr(app.current_event.path)
+    return error_response(404, "not_found", f"No route for {app.current_event.http_method[:16]} {path}.")
 
 
 @app.exception_handler(Exception)

@@ -157,6 +157,9 @@ def test_the_catalog_lists_every_agent_type_with_its_schema(
     cards = console.page.locator(".agent-type")
     expect(cards).to_have_count(len(client.agent_types()))
     expect(console.page.locator("#agent-sales_intelligence .schema-table")).to_contain_text("min_amount")
+    # Fields a mode needs are marked with the mode, as the schema's if/then states them
+    expect(console.page.locator("#agent-jira .schema-table")).to_contain_text("project_key (mode create)")
+    expect(console.page.locator("#agent-slack .schema-table")).to_contain_text("channel (required)")
     console.screenshot("agents")
     assert console.unexpected_errors() == []
 
@@ -174,3 +177,4 @@ def test_the_executions_list_follows_a_run_to_its_end(console: Console, client: 
     expect(row.locator(".badge")).to_have_text("completed", timeout=30_000)
     expect(row).to_contain_text("Sales Outreach Workflow")
     assert console.unexpected_errors() == []
+
