@@ -145,7 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TENANT:KEY",
         help="may repeat; default: tenant 'default' with key 'dev-local-key'",
     )
-    local.add_argument("--data-dir", default=".local-data", help="sandbox outbox and local state")
+    local.add_argument(
+        "--data-dir", default=".local-data", help="sandbox outbox, local state and functions.log"
+    )
     local.add_argument(
         "--no-sandbox-documents",
         dest="sandbox_documents",
