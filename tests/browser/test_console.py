@@ -177,4 +177,3 @@ def test_the_executions_list_follows_a_run_to_its_end(console: Console, client: 
     expect(row.locator(".badge")).to_have_text("completed", timeout=30_000)
     expect(row).to_contain_text("Sales Outreach Workflow")
     assert console.unexpected_errors() == []
-
