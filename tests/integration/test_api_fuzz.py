@@ -7,6 +7,7 @@ and a body the document declares.
 
 from __future__ import annotations
 
+import base64
 import importlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -19,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode, checks
 
 from agentflow.local.gateway import Gateway
+from tests.helpers import GatewayApi, reference_workflow
 
 API_KEY = "key-tenant-a"
 EXAMPLES_PER_OPERATION = 12
@@ -29,7 +31,6 @@ StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 def wsgi_app(gateway: Gateway) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
     """The local gateway as a WSGI application, for schemathesis to call without a socket."""
-    import base64
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterator[bytes]:
         # RAW_URI keeps the path's percent-encoding as a client sent it; the query comes separately.
@@ -83,16 +84,29 @@ def api_schema(gateway: Gateway) -> Iterator[Any]:
     )
 
 
-# schemathesis' own pytest plugin reads a pytest internal that pytest 9 removed: drive it directly.
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
-@pytest.mark.parametrize(("method", "path"), _operations())
-def test_no_server_error_and_every_answer_is_documented(
-    api_schema: Any, method: str, path: str, mode: GenerationMode
-) -> None:
-    # Given generated requests (valid, or invalid on purpose) for one operation
-    operation = api_schema[path][method]
+@pytest.fixture(scope="module")
+def existing(gateway: Gateway) -> dict[str, str]:
+    """Ids of real resources, for requests that reach past the lookup (one of each kind)."""
+    api = GatewayApi(gateway, API_KEY)
+    workflow = api.post("/api/v1/workflows", reference_workflow())[1]
+    path = f"/api/v1/workflows/{workflow['id']}"
+    schedule = api.post(f"{path}/schedules", {"expression": "rate(1 day)", "enabled": False})[1]
+    trigger = api.post(f"{path}/event-triggers", {"event_pattern": {"detail": {"status": ["failed"]}}})[1]
+    execution = api.post("/api/v1/executions", {"workflow_id": workflow["id"], "input": "Q4 deals"})[1]
+    api.wait(execution["id"])
+    content = base64.b64encode(b"Coho Winery renews in Q4.").decode()
+    document = api.post("/api/v1/documents", {"filename": "notes.txt", "content_base64": content})[1]
+    return {
+        "workflow_id": workflow["id"],
+        "schedule_id": schedule["id"],
+        "trigger_id": trigger["id"],
+        "execution_id": execution["id"],
+        "document_id": document["id"],
+    }
 
-    @given(case=operation.as_strategy(generation_mode=mode))
+
+def _fuzz(operation: Any, mode: GenerationMode, path_parameters: dict[str, str] | None = None) -> None:
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
     @settings(
         max_examples=EXAMPLES_PER_OPERATION,
         deadline=None,
@@ -114,6 +128,26 @@ def test_no_server_error_and_every_answer_is_documented(
         )
 
     answer()
+
+
+# schemathesis' own pytest plugin reads a pytest internal that pytest 9 removed: drive it directly.
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
+@pytest.mark.parametrize(("method", "path"), _operations())
+def test_no_server_error_and_every_answer_is_documented(
+    api_schema: Any, method: str, path: str, mode: GenerationMode
+) -> None:
+    # Given generated requests (valid, or invalid on purpose) for one operation
+    _fuzz(api_schema[path][method], mode)
+
+
+@pytest.mark.parametrize(("method", "path"), [(m, p) for m, p in _operations() if "{" in p and m != "DELETE"])
+def test_requests_about_existing_resources_are_answered_as_documented(
+    api_schema: Any, existing: dict[str, str], method: str, path: str
+) -> None:
+    # Given generated queries and bodies about resources that exist (so reads answer 200 with a
+    # body to check, and updates reach the service); deleting them is left to the test above
+    names = [name for name in existing if "{" + name + "}" in path]
+    _fuzz(api_schema[path][method], GenerationMode.POSITIVE, {name: existing[name] for name in names})
 
 
 def test_the_fuzz_covered_every_operation(api_schema: Any) -> None:
