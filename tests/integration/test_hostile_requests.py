@@ -4,6 +4,7 @@ the contract's error body, never a 5xx."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -184,3 +185,43 @@ def test_an_emoji_escaped_as_a_surrogate_pair_is_accepted(api: GatewayApi) -> No
     raw = json.dumps(definition).replace("\\\\", "\\").encode()
     status, body = api.call("POST", "/api/v1/workflows", raw=raw)
     assert status == 201 and body["name"] == "Outreach 😀"
+
+
+@pytest.fixture(scope="module")
+def hooked_workflow(gateway: Gateway) -> str:
+    api = GatewayApi(gateway, "key-tenant-a")
+    workflow_id = str(api.post("/api/v1/workflows", reference_workflow())[1]["id"])
+    assert api.post(f"/api/v1/workflows/{workflow_id}/webhook")[0] == 201
+    return workflow_id
+
+
+@pytest.mark.parametrize(
+    "signature", ["sha256=é", "sha256=\u00ff\u00fe", "sha256=" + "a" * 10_000, "md5=00", "sha256="]
+)
+def test_a_signature_header_of_any_shape_is_401(
+    gateway: Gateway, hooked_workflow: str, signature: str
+) -> None:
+    # compare_digest raises on non-ASCII str: this was a 500 before the signature was compared as bytes
+    headers = {"X-AgentFlow-Timestamp": str(int(time.time())), "X-AgentFlow-Signature": signature}
+    status, body = GatewayApi(gateway, None).call(
+        "POST", f"/api/v1/workflows/{hooked_workflow}/trigger", raw=b"{}", headers=headers
+    )
+    assert contract_error(status, body) == "unauthorized"
+
+
+@pytest.mark.parametrize("timestamp", ["١٢٣", "9" * 5000, "1e9", "-1", "now", " 1 "])
+def test_a_timestamp_header_of_any_shape_is_401(
+    gateway: Gateway, hooked_workflow: str, timestamp: str
+) -> None:
+    headers = {"X-AgentFlow-Timestamp": timestamp, "X-AgentFlow-Signature": "sha256=00"}
+    status, body = GatewayApi(gateway, None).call(
+        "POST", f"/api/v1/workflows/{hooked_workflow}/trigger", raw=b"{}", headers=headers
+    )
+    assert contract_error(status, body) == "unauthorized"
+
+
+@pytest.mark.parametrize("key", ["é" * 10, "k" * 256, "\x00"])
+def test_odd_idempotency_keys_are_judged_not_crashed(api: GatewayApi, hooked_workflow: str, key: str) -> None:
+    request = {"workflow_id": hooked_workflow, "input": "x"}
+    status, body = api.post("/api/v1/executions", request, headers={"Idempotency-Key": key})
+    assert status in (200, 202) or contract_error(status, body) == "validation_error"

@@ -104,7 +104,8 @@ class WebhookService:
         if abs(now - sent_at) > TOLERANCE_SECONDS:
             raise UnauthorizedError(REJECTED)
         secret = self.secrets.get_secret_value(SecretId=hook.secret_name)["SecretString"]
-        if not hmac.compare_digest(sign(secret, timestamp, body), signature.strip()):
+        # Bytes, not str: compare_digest refuses (TypeError) a str with non-ASCII characters.
+        if not hmac.compare_digest(sign(secret, timestamp, body).encode(), signature.strip().encode()):
             raise UnauthorizedError(REJECTED)
         if not self.webhooks.claim_signature(hook.tenant_id, signature.strip(), now):
             raise ConflictError("This signed request was already received; sign each call anew.")
