@@ -91,6 +91,7 @@ def existing(gateway: Gateway) -> dict[str, str]:
     workflow = api.post("/api/v1/workflows", reference_workflow())[1]
     path = f"/api/v1/workflows/{workflow['id']}"
     schedule = api.post(f"{path}/schedules", {"expression": "rate(1 day)", "enabled": False})[1]
+    api.post(f"{path}/webhook")  # so signed-trigger requests reach the signature check
     trigger = api.post(f"{path}/event-triggers", {"event_pattern": {"detail": {"status": ["failed"]}}})[1]
     execution = api.post("/api/v1/executions", {"workflow_id": workflow["id"], "input": "Q4 deals"})[1]
     api.wait(execution["id"])
