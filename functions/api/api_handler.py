@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
+import reprlib
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -25,14 +25,13 @@ from api_routes import (
     workflows,
 )
 from api_routes.common import JSON
+from openapi_document import DocumentedResolver
+from request_guard import error_body, guard
 
 API_PREFIX = "/api/v1"
-MAX_BODY_BYTES = 1024 * 1024
-# Direct document uploads carry up to 4 MiB of file content, base64-encoded: under Lambda's 6 MB.
-DOCUMENT_BODY_BYTES = 6 * 1000 * 1000
 TITLE = "AgentFlow API"
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = DocumentedResolver(enable_validation=True)
 for router in (
     agents.router,
     workflows.router,
@@ -51,14 +50,6 @@ app.enable_swagger(
     security_schemes={"bearerAuth": HTTPBearer(bearerFormat="API key")},
     security=[{"bearerAuth": []}],
 )
-
-
-def error_body(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:
-    """The contract's error body."""
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details:
-        error["details"] = details
-    return {"error": error}
 
 
 def error_response(status: int, code: str, message: str, details: list[Any] | None = None) -> Response[Any]:
@@ -107,9 +98,9 @@ def domain_error(error: AgentFlowError) -> Response[Any]:
 
 @app.not_found
 def route_not_found(_: Exception) -> Response[Any]:
-    return error_response(
-        404, "not_found", f"No route for {app.current_event.http_method} {app.current_event.path}."
-    )
+    # The message quotes what was asked for, but not a 5,000-character path back in full.
+    path = reprlib.repr(app.current_event.path)
+    return error_response(404, "not_found", f"No route for {app.current_event.http_method[:16]} {path}.")
 
 
 @app.exception_handler(Exception)
@@ -118,56 +109,10 @@ def unexpected_error(error: Exception) -> Response[Any]:
     return error_response(500, "internal_error", "An internal error occurred; it has been logged.")
 
 
-def _normalise(event: dict[str, Any]) -> dict[str, Any]:
-    """Paths with or without a trailing slash are the same route; every body is JSON.
-
-    A client that sends a body without ``Content-Type: application/json`` (``curl -d`` says
-    form-encoded) still means JSON: the API speaks nothing else.
-    """
-    path = event.get("path") or "/"
-    if len(path) > 1 and path.endswith("/"):
-        event = {**event, "path": path.rstrip("/")}
-    headers = {
-        key: value for key, value in (event.get("headers") or {}).items() if key.lower() != "content-type"
-    }
-    declared = next(
-        (value for key, value in (event.get("headers") or {}).items() if key.lower() == "content-type"), ""
-    )
-    if event.get("body") and not declared.lower().startswith(("application/json", "multipart/")):
-        event = {**event, "headers": {**headers, "Content-Type": "application/json"}}
-        if event.get("multiValueHeaders"):
-            multi = {k: v for k, v in event["multiValueHeaders"].items() if k.lower() != "content-type"}
-            event["multiValueHeaders"] = {**multi, "Content-Type": ["application/json"]}
-    return event
-
-
-def _too_large(event: dict[str, Any]) -> dict[str, Any] | None:
-    """Refuse oversized bodies before parsing them."""
-    size = len(event.get("body") or "")
-    upload = event.get("httpMethod") == "POST" and (event.get("path") or "").rstrip("/").endswith(
-        "/documents"
-    )
-    if size <= (DOCUMENT_BODY_BYTES if upload else MAX_BODY_BYTES):
-        return None
-    if upload:
-        message = (
-            "The file is too large to upload through the API (up to 4 MiB); "
-            "use POST /api/v1/documents/uploads for files up to 100 MiB."
-        )
-    else:
-        message = f"The request body exceeds {MAX_BODY_BYTES:,} bytes."
-    return {
-        "statusCode": 413,
-        "headers": {"Content-Type": JSON},
-        "body": json.dumps(error_body("payload_too_large", message)),
-        "isBase64Encoded": False,
-    }
-
-
 @logger.inject_lambda_context(clear_state=True, correlation_id_path="requestContext.requestId")
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    too_large = _too_large(event)
-    if too_large is not None:
-        return too_large
-    return app.resolve(_normalise(event), context)
+    event, refused = guard(event)
+    if refused is not None:
+        return refused
+    return app.resolve(event, context)

@@ -157,6 +157,9 @@ def test_the_catalog_lists_every_agent_type_with_its_schema(
     cards = console.page.locator(".agent-type")
     expect(cards).to_have_count(len(client.agent_types()))
     expect(console.page.locator("#agent-sales_intelligence .schema-table")).to_contain_text("min_amount")
+    # Fields a mode needs are marked with the mode, as the schema's if/then states them
+    expect(console.page.locator("#agent-jira .schema-table")).to_contain_text("project_key (mode create)")
+    expect(console.page.locator("#agent-slack .schema-table")).to_contain_text("channel (required)")
     console.screenshot("agents")
     assert console.unexpected_errors() == []
 

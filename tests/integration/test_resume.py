@@ -30,8 +30,8 @@ def start(api: GatewayApi, workflow_id: str) -> str:
 @pytest.fixture
 def mail_fails_once_at_the_eighth(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The outlook sandbox refuses the 8th email of the first attempt (a permanent error)."""
-    from agentflow_sandbox.outlook import OutlookSandbox
     from agentflow.errors import ConnectorError
+    from agentflow_sandbox.outlook import OutlookSandbox
 
     real = OutlookSandbox.send
     calls: list[int] = []

@@ -93,7 +93,7 @@ def test_delete_then_404(api: GatewayApi) -> None:
     [
         (workflow("Cycle", [sales("a"), sales("b")], [("a", "b"), ("b", "a")]), "a → b → a"),
         (workflow("Type", [{"id": "x", "type": "fax_machine", "config": {}}], []), "fax_machine"),
-        (workflow("Config", [email("mailer", email_template="haiku")], []), "config.email_template"),
+        (workflow("Config", [email("mailer", email_template="haiku")], []), "config field 'email_template'"),
         (workflow("Edge", [sales("a")], [("a", "nowhere")]), "nowhere"),
         (workflow("Empty", [], []), "agents"),
     ],

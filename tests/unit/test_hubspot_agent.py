@@ -288,7 +288,7 @@ def test_add_notes_respects_max_notes(ctx: AgentContext) -> None:
             "set_stage do(es) not apply to mode 'search_deals'",
         ),
         ({"mode": "add_notes", "stage": "Negotiation"}, "stage do(es) not apply to mode 'add_notes'"),
-        ({"mode": "update_deals"}, "update_deals needs set_stage, set_next_step or set_properties"),
+        ({"mode": "update_deals"}, "needs at least one of config fields 'set_stage', 'set_next_step'"),
         ({"mode": "update_deals", "set_properties": {"dealstage": "x"}}, "with set_stage"),
         ({"mode": "update_deals", "set_properties": {"Bad-Name": "x"}}, "not a HubSpot property name"),
         ({"mode": "add_notes", "note_text": "{password}"}, "unknown placeholders"),

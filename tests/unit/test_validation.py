@@ -45,12 +45,47 @@ def test_unknown_agent_type_is_named_with_the_known_ones() -> None:
 
 def test_invalid_config_names_node_and_field() -> None:
     error = problems_of(workflow("Bad config", [email("mailer", max_emails=0)], []))
-    assert "mailer" in error.message and "config.max_emails" in error.message
+    assert error.message == (
+        "Node 'mailer' (email_outreach): config field 'max_emails': "
+        "Input should be greater than or equal to 1."
+    )
 
 
-def test_unknown_config_field_is_named() -> None:
+def test_unknown_config_field_is_named_with_the_field_meant() -> None:
     error = problems_of(workflow("Typo", [sales("s", min_amout=5)], []))
-    assert "config.min_amout" in error.message
+    assert error.message == (
+        "Node 's' (sales_intelligence): config field 'min_amout' is not a field of sales_intelligence; "
+        "did you mean 'min_amount'?"
+    )
+
+
+def test_a_missing_required_field_is_named_with_an_example() -> None:
+    error = problems_of(workflow("Notify", [{"id": "notify", "type": "slack", "config": {}}], []))
+    assert error.message == "Node 'notify' (slack): config field 'channel' is required, e.g. '#sales-alerts'."
+
+
+def test_a_field_the_mode_needs_is_named_with_the_mode_and_an_example() -> None:
+    tickets = {"id": "tickets", "type": "jira", "config": {"mode": "create"}}
+    error = problems_of(workflow("Jira", [tickets], []))
+    assert error.message == (
+        "Node 'tickets' (jira): mode 'create' needs config field 'project_key', e.g. 'ONB'."
+    )
+
+
+def test_one_of_several_fields_a_mode_needs_is_listed() -> None:
+    update = {"id": "update", "type": "hubspot", "config": {"mode": "update_deals"}}
+    error = problems_of(workflow("HubSpot", [update], []))
+    assert error.message == (
+        "Node 'update' (hubspot): mode 'update_deals' needs at least one of config fields "
+        "'set_stage', 'set_next_step' or 'set_properties'."
+    )
+
+
+def test_a_rule_across_fields_reads_without_the_pydantic_prefix() -> None:
+    window = {"id": "hires", "type": "workday", "config": {"from_days": 5, "to_days": 1}}
+    error = problems_of(workflow("Workday", [window], []))
+    assert error.message == "Node 'hires' (workday): config: from_days must not be after to_days."
+    assert "Value error" not in error.message
 
 
 def test_edge_to_unknown_node_is_named() -> None:

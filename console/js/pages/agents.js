@@ -24,11 +24,31 @@ export function schemaType(schema, root) {
   return "any";
 }
 
+// {field: ["create", ...]}: the modes whose if/then in the schema require the field.
+function requiredInModes(schema) {
+  const modes = {};
+  for (const rule of schema.allOf ?? []) {
+    const mode = rule.if?.properties?.mode?.const;
+    for (const part of rule.then?.allOf ?? []) {
+      const fields = [...(part.required ?? []), ...(part.anyOf ?? []).flatMap((choice) => choice.required ?? [])];
+      for (const field of fields) (modes[field] ??= []).push(mode);
+    }
+  }
+  return modes;
+}
+
+function requirement(name, required, inModes) {
+  if (required.has(name)) return " (required)";
+  if (inModes[name]) return ` (mode ${inModes[name].join(", ")})`;
+  return "";
+}
+
 function propertiesTable(agentType) {
   const schema = agentType.config_schema ?? {};
   const required = new Set(schema.required ?? []);
+  const inModes = requiredInModes(schema);
   const rows = Object.entries(schema.properties ?? {}).map(([name, property]) => [
-    h("code", {}, name, required.has(name) ? " (required)" : ""),
+    h("code", {}, name, requirement(name, required, inModes)),
     schemaType(property, schema),
     property.default === undefined ? "—" : h("code", {}, JSON.stringify(property.default)),
     property.description ?? resolveRef(property, schema)?.description ?? "",

@@ -49,19 +49,28 @@ def _register_examples(url: str, keys: list[str]) -> None:
 def _local(args: argparse.Namespace) -> int:
     from agentflow.local.gateway import Gateway, GatewayServer
     from agentflow.local.stack import DEFAULT_API_KEY, DEFAULT_TENANT, LocalStack
+    from agentflow.local.terminal import ExecutionLines, TerminalLog
 
     pairs = args.api_key or [(DEFAULT_TENANT, DEFAULT_API_KEY)]
     data_dir = Path(args.data_dir)
+    # The functions' JSON lines go to a file (CloudWatch's place); the terminal gets one line per
+    # request and per execution.
+    function_log = data_dir / "functions.log"
+    terminal = TerminalLog()
     stack = LocalStack(
         data_dir=data_dir,
         api_keys={key: tenant for tenant, key in pairs},
         sandbox_latency_ms=args.sandbox_latency_ms,
         connector_mode=args.connector_mode,
         host=args.host,
+        function_log=function_log,
     ).start()
+    executions = ExecutionLines(terminal).attach()
     try:
-        server = GatewayServer(Gateway(stack.template, stack.lambdas), host=args.host, port=args.port).start()
+        gateway = Gateway(stack.template, stack.lambdas)
+        server = GatewayServer(gateway, host=args.host, port=args.port, on_request=terminal.request).start()
     except OSError as error:
+        executions.detach()
         stack.stop()
         print(f"agentflow local: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
         return 2
@@ -76,11 +85,14 @@ def _local(args: argparse.Namespace) -> int:
     print(f"  web console: {server.url}/  (sign in with an API key below)")
     for tenant, key in pairs:
         print(f"  tenant {tenant!r}: Authorization: Bearer {key}")
+    print(f"  function logs (JSON): {function_log.resolve()}")
     if args.examples:
-        _register_examples(server.url, [key for _, key in pairs])
+        with terminal.muted():
+            _register_examples(server.url, [key for _, key in pairs])
     if args.sandbox_documents:
-        _index_sandbox_documents(server.url, [key for _, key in pairs])
-    print(f"  data: {data_dir.resolve()}   Ctrl-C stops")
+        with terminal.muted():  # its uploads and status polls are the stack's own, not the user's
+            _index_sandbox_documents(server.url, [key for _, key in pairs])
+    print(f"  data: {data_dir.resolve()}   Ctrl-C stops", flush=True)
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())
@@ -90,6 +102,7 @@ def _local(args: argparse.Namespace) -> int:
         print("\nStopping…")
         schedules.stop()
         server.stop()
+        executions.detach()
         stack.stop()
     return 0
 
@@ -151,7 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="TENANT:KEY",
         help="may repeat; default: tenant 'default' with key 'dev-local-key'",
     )
-    local.add_argument("--data-dir", default=".local-data", help="sandbox outbox and local state")
+    local.add_argument(
+        "--data-dir", default=".local-data", help="sandbox outbox, local state and functions.log"
+    )
     local.add_argument(
         "--no-sandbox-documents",
         dest="sandbox_documents",

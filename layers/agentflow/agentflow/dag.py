@@ -6,11 +6,13 @@ configs, edges between known nodes, no self-loops, duplicates or cycles. Errors 
 
 from __future__ import annotations
 
+import difflib
 import graphlib
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from agentflow.errors import InvalidInputError
 from agentflow.models import Edge, WorkflowDefinition
@@ -58,12 +60,28 @@ def execution_order(definition: WorkflowDefinition) -> list[str]:
     return topological_order([node.id for node in definition.agents], definition.edges)
 
 
-def _config_problems(node_id: str, agent_type: str, error: ValidationError) -> list[str]:
-    problems = []
-    for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "config"
-        problems.append(f"Agent '{node_id}' ({agent_type}): config.{where}: {item['msg']}.")
-    return problems
+def _example(config_model: type[BaseModel], name: str) -> str:
+    field = config_model.model_fields.get(name)
+    return f", e.g. {field.examples[0]!r}" if field is not None and field.examples else ""
+
+
+def _config_problem(node_id: str, agent_type: str, config_model: type[BaseModel], item: ErrorDetails) -> str:
+    """One config problem in plain words, naming the node and the field."""
+    node = f"Node '{node_id}' ({agent_type})"
+    field = ".".join(str(part) for part in item["loc"])
+    message = item["msg"].removeprefix("Value error, ")
+    if item["type"] == "missing":
+        return f"{node}: config field '{field}' is required{_example(config_model, field)}."
+    if item["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(field, list(config_model.model_fields), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else "."
+        return f"{node}: config field '{field}' is not a field of {agent_type}{hint}"
+    if item["type"] == "mode_requirement":
+        named = str((item.get("ctx") or {}).get("field", ""))
+        return f"{node}: {message}{_example(config_model, named)}."
+    if not field:
+        return f"{node}: config: {message}."
+    return f"{node}: config field '{field}': {message}."
 
 
 def validate_workflow(definition: WorkflowDefinition, registry: AgentRegistry) -> list[str]:
@@ -89,7 +107,9 @@ def validate_workflow(definition: WorkflowDefinition, registry: AgentRegistry) -
         try:
             agent.config_model.model_validate(node.config)
         except ValidationError as error:
-            problems.extend(_config_problems(node.id, node.type, error))
+            problems.extend(
+                _config_problem(node.id, node.type, agent.config_model, item) for item in error.errors()
+            )
 
     seen_edges: set[tuple[str, str]] = set()
     for edge in definition.edges:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from agentflow.agents.config_rules import check_mode_requirements, state_mode_requirements
 
 if TYPE_CHECKING:
     from agentflow.connectors.factory import ConnectorFactory
@@ -19,9 +21,15 @@ DocumentSearch = Callable[[str, int, "str | None"], "list[SearchResult]"]
 
 
 class AgentConfig(BaseModel):
-    """Base of every agent's config model: unknown fields are errors, so typos surface at registration."""
+    """Base of every agent's config model: unknown fields are errors, so typos surface at registration.
 
-    model_config = ConfigDict(extra="forbid")
+    ``required_in_mode`` / ``one_of_in_mode`` name the fields a mode needs (all / at least one);
+    they are checked here and stated in the JSON Schema (see ``agentflow.agents.config_rules``).
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=state_mode_requirements)
+    required_in_mode: ClassVar[dict[str, tuple[str, ...]]] = {}
+    one_of_in_mode: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     connector_mode: Literal["sandbox", "live"] | None = Field(
         None,
@@ -30,6 +38,11 @@ class AgentConfig(BaseModel):
             "credentials_secret, 'sandbox' uses the bundled data."
         ),
     )
+
+    @model_validator(mode="after")
+    def _mode_requirements(self) -> Self:
+        check_mode_requirements(self)
+        return self
 
 
 class Usage(BaseModel):

@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -88,6 +88,10 @@ _MISSING = "n/a"
 
 
 class HubSpotConfig(AgentConfig):
+    one_of_in_mode: ClassVar[dict[str, tuple[str, ...]]] = {
+        "update_deals": ("set_stage", "set_next_step", "set_properties")
+    }
+
     connector: Literal["hubspot"] = Field("hubspot", description="The CRM: HubSpot.")
     credentials_secret: str | None = Field(
         None, description="Secrets Manager secret with the private app's access_token (live mode)."
@@ -126,10 +130,16 @@ class HubSpotConfig(AgentConfig):
     limit: int = Field(100, ge=1, le=2000, description="Searches: most records to return.")
     # update_deals
     set_stage: str | None = Field(
-        None, max_length=100, description="update_deals: move each deal to this stage (label or id)."
+        None,
+        max_length=100,
+        description="update_deals: move each deal to this stage (label or id).",
+        examples=["Closed Won"],
     )
     set_next_step: str | None = Field(
-        None, max_length=500, description="update_deals: the next step to record (hs_next_step)."
+        None,
+        max_length=500,
+        description="update_deals: the next step to record (hs_next_step).",
+        examples=["Send the renewal quote"],
     )
     set_properties: dict[str, str] = Field(
         default_factory=dict,
@@ -186,8 +196,6 @@ class HubSpotConfig(AgentConfig):
         )
         if foreign:
             raise ValueError(f"{', '.join(foreign)} do(es) not apply to mode '{self.mode}'")
-        if self.mode == "update_deals" and not (self.set_stage or self.set_next_step or self.set_properties):
-            raise ValueError("update_deals needs set_stage, set_next_step or set_properties")
         return self
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator
 
 from agentflow.agents.base import Agent, AgentConfig, AgentContext
 from agentflow.agents.items import upstream_items
@@ -156,6 +156,8 @@ def _paragraphs(text: str) -> list[dict[str, Any]]:
 
 
 class JiraConfig(AgentConfig):
+    required_in_mode: ClassVar[dict[str, tuple[str, ...]]] = {"create": ("project_key",), "search": ("jql",)}
+
     connector: Literal["jira"] = Field("jira", description="The issue tracker.")
     credentials_secret: str | None = Field(
         None,
@@ -165,7 +167,10 @@ class JiraConfig(AgentConfig):
         "create", description="'create' issues from the upstream records, or 'search' with JQL."
     )
     project_key: str | None = Field(
-        None, pattern=r"^[A-Z][A-Z0-9_]{1,9}$", description="Project of created issues, e.g. 'ONB' (create)."
+        None,
+        pattern=r"^[A-Z][A-Z0-9_]{1,9}$",
+        description="Project of created issues, e.g. 'ONB' (create).",
+        examples=["ONB"],
     )
     issue_type: str = Field("Task", min_length=1, max_length=60, description="Issue type name (create).")
     one_per_item: bool = Field(
@@ -202,6 +207,7 @@ class JiraConfig(AgentConfig):
         min_length=1,
         max_length=5000,
         description="JQL query (search), e.g. 'project = SUP AND statusCategory != Done ORDER BY priority'.",
+        examples=["project = SUP AND statusCategory != Done ORDER BY priority"],
     )
     max_results: int = Field(50, ge=1, le=1000, description="Most issues a search returns.")
 
@@ -217,14 +223,6 @@ class JiraConfig(AgentConfig):
             if not label or len(label) > 255 or any(char.isspace() for char in label):
                 raise ValueError(f"label '{label}' must be 1-255 characters without spaces")
         return labels
-
-    @model_validator(mode="after")
-    def _mode_needs(self) -> JiraConfig:
-        if self.mode == "create" and not self.project_key:
-            raise ValueError("mode 'create' needs project_key")
-        if self.mode == "search" and not self.jql:
-            raise ValueError("mode 'search' needs jql")
-        return self
 
 
 class JiraFailure(BaseModel):

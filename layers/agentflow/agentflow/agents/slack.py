@@ -433,6 +433,7 @@ class SlackConfig(AgentConfig):
         ...,
         pattern=r"^(#?[a-z0-9][a-z0-9_-]{0,79}|[CGD][A-Z0-9]{8,})$",
         description="Channel to post to: a name such as '#sales-alerts' or a channel id such as 'C024BE91L'.",
+        examples=["#sales-alerts", "C024BE91L"],
     )
     title: str | None = Field(
         None, min_length=1, max_length=HEADER_LIMIT, description="Header of the summary message."

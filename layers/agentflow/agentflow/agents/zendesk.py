@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 import string
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from agentflow.agents.base import Agent, AgentConfig, AgentContext
 from agentflow.agents.items import upstream_items
@@ -119,6 +119,8 @@ UPSTREAM_KEYS = ("tickets", "records", "issues", "deals", "items")
 
 
 class ZendeskConfig(AgentConfig):
+    required_in_mode: ClassVar[dict[str, tuple[str, ...]]] = {"comment": ("comment_template",)}
+
     connector: Literal["zendesk"] = Field("zendesk", description="The help desk to use.")
     credentials_secret: str | None = Field(
         None, description="Secrets Manager secret name with subdomain, email and api_token (live)."
@@ -176,6 +178,7 @@ class ZendeskConfig(AgentConfig):
         None,
         max_length=10_000,
         description="comment: the comment from item fields, e.g. 'Escalated as {number}: {url}'.",
+        examples=["Escalated as {number}: {url}"],
     )
     public_comment: bool = Field(
         False, description="comment: visible to the requester (default: internal note)."
@@ -199,12 +202,6 @@ class ZendeskConfig(AgentConfig):
     @classmethod
     def _plain_placeholders(cls, value: str | None) -> str | None:
         return check_item_template(value) if value is not None else None
-
-    @model_validator(mode="after")
-    def _comment_needs_text(self) -> ZendeskConfig:
-        if self.mode == "comment" and not self.comment_template:
-            raise ValueError("mode 'comment' needs comment_template, e.g. 'Escalated as {number}: {url}'")
-        return self
 
 
 class TicketRecord(BaseModel):

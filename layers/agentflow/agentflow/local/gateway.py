@@ -8,11 +8,13 @@ files from ``console/`` (CloudFront and S3 serve them when deployed), so it stay
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,11 @@ from agentflow.local.runtime import FunctionFailedError, InProcessLambdas
 from agentflow.local.template import ACCOUNT_ID, RouteSpec, StackTemplate
 
 API_ID = "local"
+# API Gateway refuses requests above 10 MB before the function sees them.
+MAX_REQUEST_BYTES = 10 * 1000 * 1000
+# Connections the kernel holds while every thread is busy accepting (Python's default is 5).
+LISTEN_QUEUE = 1024
+KEEP_ALIVE_SECONDS = 30
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -190,14 +197,75 @@ class Gateway:
             }
 
 
-def _request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
+def _json_error(status: int, code: str, message: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"error": {"code": code, "message": message}}),
+    }
+
+
+RequestLog = Callable[[str, str, int, float], None]
+
+
+def _request_handler(gateway: Gateway, on_request: RequestLog | None) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # A request line too broken to name its version is answered with a status line and headers
+        # (http.server would assume HTTP/0.9 and send the bare body).
+        default_request_version = "HTTP/1.0"
+        # An idle keep-alive connection gives its thread back after this long.
+        timeout = KEEP_ALIVE_SECONDS
+
+        def _read_body(self) -> bytes | dict[str, Any]:
+            """The request's body, or the error response that refuses it (as API Gateway would)."""
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                return self._read_chunked()
+            declared = self.headers.get("Content-Length") or "0"
+            if not declared.isdigit():
+                self.close_connection = True
+                return _json_error(400, "bad_request", "Content-Length must be a number of bytes.")
+            length = int(declared)
+            if length > MAX_REQUEST_BYTES:
+                self.close_connection = True  # the unread body must not be taken for the next request
+                return _json_error(413, "payload_too_large", "The request is larger than 10 MB.")
+            return self.rfile.read(length) if length else b""
+
+        def _read_chunked(self) -> bytes | dict[str, Any]:
+            body = bytearray()
+            while True:
+                size_line = self.rfile.readline(65537).split(b";", 1)[0].strip()
+                try:
+                    size = int(size_line, 16)
+                except ValueError:
+                    self.close_connection = True
+                    return _json_error(400, "bad_request", "The chunked request body is malformed.")
+                if size == 0:
+                    while self.rfile.readline(65537).strip():
+                        pass  # trailer fields
+                    return bytes(body)
+                if len(body) + size > MAX_REQUEST_BYTES:
+                    self.close_connection = True
+                    return _json_error(413, "payload_too_large", "The request is larger than 10 MB.")
+                body += self.rfile.read(size)
+                self.rfile.readline(65537)
 
         def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            response = gateway.handle(self.command, self.path, dict(self.headers.items()), body)
+            started = time.perf_counter()
+            body = self._read_body()
+            if isinstance(body, dict):
+                response = body
+            else:
+                try:
+                    response = gateway.handle(self.command, self.path, dict(self.headers.items()), body)
+                except Exception:  # a defect here must still answer, as API Gateway's 5xx does
+                    response = _json_error(502, "bad_gateway", "The gateway could not process the request.")
+            self._respond(response)
+            if on_request is not None:
+                status = int(response.get("statusCode", 200))
+                on_request(self.command, self.path, status, (time.perf_counter() - started) * 1000)
+
+        def _respond(self, response: dict[str, Any]) -> None:
             payload = response.get("body") or ""
             if isinstance(payload, bytes):
                 data = payload
@@ -211,23 +279,63 @@ def _request_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                 if key.lower() not in ("content-length", "connection"):
                     self.send_header(key, str(value))
             self.send_header("Content-Length", str(len(data)))
+            if self.close_connection:
+                self.send_header("Connection", "close")
             self.end_headers()
-            self.wfile.write(data)
+            if self.command != "HEAD":
+                self.wfile.write(data)
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
+        def __getattr__(self, name: str) -> Any:
+            # Every method reaches the gateway, which answers unknown ones with JSON like API
+            # Gateway does; http.server would answer 501 with an HTML page.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """Malformed requests (bad request line, headers too long) get JSON, not an HTML page."""
+            self.close_connection = True
+            text = message or self.responses.get(code, ("Bad request",))[0]
+            if code >= 500:
+                code = 400  # http.server's 505 (an unknown HTTP version) is the client's mistake too
+            response = _json_error(code, "bad_request", f"{text.rstrip('.')}.")
+            with contextlib.suppress(OSError):  # the client went away
+                self._respond(response)
+            if on_request is not None:
+                on_request(getattr(self, "command", None) or "-", getattr(self, "path", "-"), code, 0.0)
 
         def log_message(self, format: str, *args: Any) -> None:
-            pass  # quiet: the API logs requests itself
+            pass  # one line per request goes to on_request instead
 
     return Handler
 
 
-class GatewayServer:
-    """The gateway on an HTTP port, served from a background thread."""
+class _BurstServer(ThreadingHTTPServer):
+    """One thread per connection, and a listen queue deep enough for a burst of clients.
 
-    def __init__(self, gateway: Gateway, host: str = "127.0.0.1", port: int = 8000) -> None:
-        self.httpd = ThreadingHTTPServer((host, port), _request_handler(gateway))
-        self.httpd.daemon_threads = True
+    Python's default queue of 5 reset most connections of a 60-request burst before any answer.
+    Threads are not pooled: a fixed pool would let idle keep-alive connections starve new ones.
+    """
+
+    request_queue_size = LISTEN_QUEUE
+    daemon_threads = True
+    block_on_close = False
+
+
+class GatewayServer:
+    """The gateway on an HTTP port, served from a background thread.
+
+    ``on_request(method, path, status, milliseconds)`` hears of every answered request.
+    """
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        on_request: RequestLog | None = None,
+    ) -> None:
+        self.httpd = _BurstServer((host, port), _request_handler(gateway, on_request))
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property

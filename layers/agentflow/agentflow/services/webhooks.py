@@ -96,7 +96,10 @@ class WebhookService:
         if abs(now - sent_at) > TOLERANCE_SECONDS:
             raise UnauthorizedError(REJECTED)
         secret = self.secrets.get(hook.secret_name)
-        if secret is None or not hmac.compare_digest(sign(secret, timestamp, body), signature.strip()):
+        # Bytes, not str: compare_digest refuses (TypeError) a str with non-ASCII characters.
+        if secret is None or not hmac.compare_digest(
+            sign(secret, timestamp, body).encode(), signature.strip().encode()
+        ):
             raise UnauthorizedError(REJECTED)
         if not self.webhooks.claim_signature(hook.tenant_id, signature.strip(), now):
             raise ConflictError("This signed request was already received; sign each call anew.")
