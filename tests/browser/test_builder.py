@@ -128,7 +128,7 @@ def test_a_config_error_from_the_api_is_shown_on_its_node(console: Console) -> N
     expect(node(page, "slack_1")).to_have_class("dag-node editable selected has-error")
     expect(node(page, "sales_intelligence_1")).not_to_have_class("has-error")
     field = page.locator('#inspector [data-config-field="channel"]')
-    expect(field.locator(".field-error")).to_contain_text("Field required")
+    expect(field.locator(".field-error")).to_contain_text("'channel' is required, e.g. '#sales-alerts'")
     expect(page.get_by_label("Channel (required)")).to_have_attribute("aria-invalid", "true")
     console.screenshot("builder-config-error")
     # And once the channel is given, the workflow saves

@@ -7,6 +7,7 @@ agent runs on the sandbox.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -51,6 +52,21 @@ def filled_from_schema(schema: dict[str, Any], mode: str | None) -> dict[str, An
     return config
 
 
+def approve_all(api: GatewayApi, execution_id: str, count: int) -> dict[str, Any]:
+    """Approve the execution's ``count`` pending approvals by their digests; the finished execution."""
+    deadline = time.monotonic() + 60
+    approvals: list[dict[str, Any]] = []
+    while len(approvals) < count and time.monotonic() < deadline:
+        listed = api.get("/api/v1/approvals?status=pending&limit=100")[1]["approvals"]
+        approvals = [item for item in listed if item["execution_id"] == execution_id]
+        time.sleep(0.1)
+    for item in approvals:
+        body = {"decision": "approve", "payload_digest": item["payload_digest"]}
+        status, decided = api.post(f"/api/v1/executions/{execution_id}/approvals/{item['node_id']}", body)
+        assert status == 200, decided
+    return api.wait(execution_id, timeout=120)
+
+
 @pytest.mark.parametrize("agent_type", REGISTRY.types())
 def test_a_config_filled_from_the_schema_alone_is_accepted_and_runs(api: GatewayApi, agent_type: str) -> None:
     # Given the served schema of one agent type, and a config per mode filled from it alone
@@ -74,6 +90,9 @@ def test_a_config_filled_from_the_schema_alone_is_accepted_and_runs(api: Gateway
     )
     assert status == 202, execution
     finished = api.wait(execution["id"], timeout=120)
+    if agent_type == "approval":
+        # (an approval waits for its decision: approve what it holds, as an approver would)
+        finished = approve_all(api, execution["id"], len(nodes))
     # Then every mode's agent completed
     runs = {run["agent_id"]: run for run in finished["agent_executions"]}
     assert finished["status"] == "completed", (finished["error"], [r.get("error") for r in runs.values()])

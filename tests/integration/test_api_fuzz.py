@@ -94,7 +94,9 @@ def existing(gateway: Gateway) -> dict[str, str]:
     path = f"/api/v1/workflows/{workflow['id']}"
     schedule = api.post(f"{path}/schedules", {"expression": "rate(1 day)", "enabled": False})[1]
     api.post(f"{path}/webhook")  # so signed-trigger requests reach the signature check
-    trigger = api.post(f"{path}/event-triggers", {"event_pattern": {"detail": {"status": ["failed"]}}})[1]
+    # A document event: a pattern on the workflow's own execution events would be a self-trigger (422).
+    pattern = {"detail-type": ["AgentFlow Document Status Change"], "detail": {"status": ["ready"]}}
+    trigger = api.post(f"{path}/event-triggers", {"event_pattern": pattern})[1]
     execution = api.post("/api/v1/executions", {"workflow_id": workflow["id"], "input": "Q4 deals"})[1]
     api.wait(execution["id"])
     content = base64.b64encode(b"Coho Winery renews in Q4.").decode()

@@ -42,15 +42,17 @@ export function placeProblems(error, definition) {
       continue;
     }
     const text = typeof detail === "string" ? detail : JSON.stringify(detail);
-    const node = text.match(/^Agent(?: id)? '([^']+)'/)?.[1] ?? definition.agents[Number(text.match(/agents[.[](\d+)/)?.[1])]?.id;
+    const node =
+      text.match(/^(?:Node|Agent(?: id)?) '([^']+)'/)?.[1] ?? definition.agents[Number(text.match(/agents[.[](\d+)/)?.[1])]?.id;
     const edge = text.match(/^Edge (\S+) → (\S+)/);
     if (edge) add(placed.edges, `${edge[1]}→${edge[2]}`, text);
     else if (node) {
       add(placed.nodes, node, text);
-      const field = text.match(/config\.([A-Za-z0-9_]+)/)?.[1];
+      // "Node 'id' (type): config field 'name' is required, e.g. …" (or a mode's "needs config field 'name'")
+      const field = text.match(/config field '([A-Za-z0-9_]+)/)?.[1];
       if (field) {
         if (!placed.fields.has(node)) placed.fields.set(node, new Map());
-        add(placed.fields.get(node), field, text.replace(/^Agent '[^']+' \([^)]*\): config\.[A-Za-z0-9_.]+: /, ""));
+        add(placed.fields.get(node), field, text.replace(/^Node '[^']+' \([^)]*\): /, ""));
       }
     } else placed.general.push(text);
   }

@@ -36,7 +36,12 @@ class ApprovalNotify(BaseModel):
 
 
 class ApprovalConfig(AgentConfig):
-    message: str = Field(min_length=1, max_length=2000, description="What the approver is asked.")
+    message: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="What the approver is asked.",
+        examples=["Send these check-in emails?"],
+    )
     timeout_seconds: int = Field(86400, ge=60, le=604800, description="How long the decision may take.")
     on_timeout: Literal["reject", "approve"] = Field(
         "reject", description="What an unanswered approval becomes when its time is up."
