@@ -58,6 +58,8 @@ class Settings(BaseModel):
     execution_timeout_seconds: int = Field(3600, alias="EXECUTION_TIMEOUT_SECONDS")
     retry_interval_seconds: int = Field(2, alias="RETRY_INTERVAL_SECONDS")
     retry_max_attempts: int = Field(3, alias="RETRY_MAX_ATTEMPTS")
+    # The Map a for_each node compiles to: auto = Distributed above 40 concurrent batches.
+    fan_out_map: Literal["auto", "inline", "distributed"] = Field("auto", alias="FAN_OUT_MAP")
     # Text generation (agentflow.llm). The local stack sets LLM_PROVIDER=offline: no network, no cost.
     llm_provider: Literal["bedrock", "offline"] = Field("bedrock", alias="LLM_PROVIDER")
     # A cross-Region inference profile id: Claude 4.5 models run on demand only through one. The

@@ -32,10 +32,14 @@ class PayloadStore:
         text = dumps(value)
         if len(text.encode()) <= INLINE_LIMIT_BYTES:
             return text, None
+        return None, self.put_object(key, text)
+
+    def put_object(self, key: str, text: str) -> str:
+        """Store JSON ``text`` in S3 whatever its size; returns the key."""
         client("s3").put_object(
             Bucket=self.bucket, Key=key, Body=text.encode(), ContentType="application/json"
         )
-        return None, key
+        return key
 
     def get(self, inline: str | None, key: str | None) -> Any:
         if key:
