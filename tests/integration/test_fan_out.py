@@ -36,10 +36,14 @@ def outbox(stack: Any) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def run(api: GatewayApi, definition: dict[str, Any], execution_input: Any = REFERENCE_INPUT) -> dict[str, Any]:
+def run(
+    api: GatewayApi, definition: dict[str, Any], execution_input: Any = REFERENCE_INPUT
+) -> dict[str, Any]:
     status, created = api.post("/api/v1/workflows", definition)
     assert status == 201, created
-    status, started = api.post("/api/v1/executions/", {"workflow_id": created["id"], "input": execution_input})
+    status, started = api.post(
+        "/api/v1/executions/", {"workflow_id": created["id"], "input": execution_input}
+    )
     assert status == 202, started
     return api.wait(started["id"], timeout=120)
 
@@ -102,6 +106,22 @@ def test_a_failing_batch_fails_the_node_and_keeps_the_parents_result(
     assert mail["batches"]["total"] == 7 and mail["batches"]["completed"] == 2
     # and the sales agent keeps its output (partial results)
     assert sales["status"] == "completed" and len(sales["output"]["deals"]) == 20
+    # and planning the node again (a resume) leaves out the two batches that completed
+    from agentflow.services.agent_runner import AgentRunner
+    from agentflow.services.fanout import FanOut, FanOutTask
+    from agentflow.settings import function_environment
+
+    task = FanOutTask(
+        tenant_id="tenant-a",
+        execution_id=execution["id"],
+        workflow_id=execution["workflow_id"],
+        workflow_version=1,
+        node_id="mail",
+        fan_out={"phase": "plan"},
+    )
+    environment = stack.lambdas.environment(stack.template.functions()["EmailOutreachAgentFunction"])
+    with function_environment(environment):
+        assert FanOut(AgentRunner()).plan(task) == {"batches": [2, 3, 4, 5, 6], "total": 7}
 
 
 def test_a_retried_batch_sends_nothing_twice_and_only_that_batch_runs_again(
@@ -183,7 +203,9 @@ def test_for_each_on_an_agent_that_does_not_act_per_record_is_refused(api: Gatew
     assert "'sales'" in body["error"]["message"] and "for_each" in body["error"]["message"]
 
 
-@pytest.mark.parametrize("for_each", [{"batch_size": 0}, {"batch_size": 1001}, {"max_concurrency": 0}, {"x": 1}])
+@pytest.mark.parametrize(
+    "for_each", [{"batch_size": 0}, {"batch_size": 1001}, {"max_concurrency": 0}, {"x": 1}]
+)
 def test_for_each_out_of_range_is_a_422(api: GatewayApi, for_each: dict[str, Any]) -> None:
     definition = outreach()
     definition["agents"][1]["for_each"] = for_each
