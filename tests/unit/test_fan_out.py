@@ -220,3 +220,29 @@ def test_for_each_is_accepted_only_where_the_agent_acts_per_upstream_record(
     else:
         with pytest.raises(InvalidInputError, match=r"'each'.*for_each"):
             validate_workflow(definition, REGISTRY)
+
+
+def test_the_cli_run_progress_shows_a_for_each_nodes_batches() -> None:
+    import io
+
+    from agentflow.cli_api import Progress
+
+    # Given the live view of a run whose email node fans out over 7 batches
+    out = io.StringIO()
+    progress = Progress(out, live=False)
+
+    def execution(status: str, batches: dict[str, int]) -> dict[str, Any]:
+        run = {"agent_id": "mail", "agent_type": "email_outreach", "status": status, "batches": batches}
+        return {"id": "exec_1", "status": "running", "agent_executions": [run | {"duration_ms": 1200}]}
+
+    # When the batches progress and then the node completes
+    progress.update(execution("running", {"total": 7, "completed": 2, "failed": 0}))
+    progress.update(execution("running", {"total": 7, "completed": 2, "failed": 0}))
+    progress.update(execution("running", {"total": 7, "completed": 5, "failed": 1}))
+    progress.update(execution("completed", {"total": 7, "completed": 7, "failed": 0}))
+    # Then each change is one line with the batch counts
+    assert out.getvalue().splitlines() == [
+        "  mail: running  2/7 batches",
+        "  mail: running  5/7 batches, 1 failed",
+        "  mail: completed in 1.2 s  7/7 batches",
+    ]
