@@ -1,7 +1,8 @@
 """``for_each`` over many records on the local stack: records/s and peak memory.
 
-A root email node fanned out over N deals (the execution input), 25 deals a batch (the default), 10 batches at
-a time, sending through the Outlook sandbox, runs through the HTTP API of an in-process local stack
+An email node fanned out over the N deals of its parent (a sales_intelligence node that returns N
+generated deals: the API takes at most 1 MiB of execution input), 25 deals a batch (the default),
+10 batches at a time, sending through the Outlook sandbox, runs through the HTTP API of an in-process local stack
 (moto's Step Functions engine runs the Inline Map; every batch is its own agent invocation). For each
 N: wall-clock from start to terminal status, records/s, the Python heap's peak while the run lasted
 (tracemalloc, everything in the process: moto's tables and objects, the handlers, the merge) and the
@@ -22,10 +23,14 @@ import resource
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+from agentflow.agents.sales_intelligence import SalesIntelligenceAgent, SalesIntelligenceOutput
 from agentflow.client import AgentFlowClient
+from agentflow.connectors.base import Opportunity
 from agentflow.local.gateway import Gateway, GatewayServer
 from agentflow.local.stack import DEFAULT_API_KEY, LocalStack
 from bench.table import render
@@ -54,6 +59,20 @@ def deals(count: int) -> list[dict[str, Any]]:
     ]
 
 
+@contextlib.contextmanager
+def generated_deals() -> Iterator[None]:
+    """sales_intelligence returns as many generated deals as the request (its input) says."""
+
+    def run(self: SalesIntelligenceAgent, config: Any, data: Any, ctx: Any) -> SalesIntelligenceOutput:
+        found = [Opportunity.model_validate(deal) for deal in deals(int(data))]
+        return SalesIntelligenceOutput(
+            deals=found, count=len(found), total_amount=0.0, connector="sandbox", filters={}, use_rag=False
+        )
+
+    with mock.patch.object(SalesIntelligenceAgent, "run", run):
+        yield
+
+
 def workflow(fan_out: bool) -> dict[str, Any]:
     node: dict[str, Any] = {
         "id": "mail",
@@ -62,19 +81,22 @@ def workflow(fan_out: bool) -> dict[str, Any]:
     }
     if fan_out:
         node["for_each"] = {"batch_size": BATCH_SIZE, "max_concurrency": MAX_CONCURRENCY}
-    return {"name": f"bench for_each={fan_out}", "agents": [node]}
+    return {
+        "name": f"bench for_each={fan_out}",
+        "agents": [{"id": "sales", "type": "sales_intelligence"}, node],
+        "edges": [{"source": "sales", "target": "mail"}],
+    }
 
 
 def measure(client: AgentFlowClient, workflow_id: str, count: int) -> dict[str, Any]:
-    records = deals(count)
     tracemalloc.reset_peak()
     heap_before, _ = tracemalloc.get_traced_memory()
     clock = time.perf_counter()
-    started = client.start_execution(workflow_id, {"deals": records})
+    started = client.start_execution(workflow_id, str(count))
     execution = client.wait(started["id"], timeout=1800, interval=1.0)
     seconds = time.perf_counter() - clock
     _, heap_peak = tracemalloc.get_traced_memory()
-    run = execution["agent_executions"][0] if execution["agent_executions"] else {}
+    run = next((run for run in execution["agent_executions"] if run["agent_id"] == "mail"), {})
     output = run.get("output") or {}
     return {
         "records": count,
@@ -98,7 +120,7 @@ def run(sizes: tuple[int, ...] = SIZES) -> dict[str, Any]:
             client = AgentFlowClient(server.url, DEFAULT_API_KEY)
             tracemalloc.start()
             try:
-                with function_log.open("a") as sink, contextlib.redirect_stdout(sink):
+                with function_log.open("a") as sink, contextlib.redirect_stdout(sink), generated_deals():
                     single = client.create_workflow(workflow(fan_out=False))["id"]
                     fanned = client.create_workflow(workflow(fan_out=True))["id"]
                     measure(client, fanned, BATCH_SIZE * 2)  # warm-up: cold imports, first calls
