@@ -1,12 +1,12 @@
 """``for_each`` over many records on the local stack: records/s and peak memory.
 
-An email node fanned out over the N deals of its parent (a sales_intelligence node that returns N
-generated deals: the API takes at most 1 MiB of execution input), 25 deals a batch (the default),
-10 batches at a time, sending through the Outlook sandbox, runs through the HTTP API of an
-in-process local stack (moto's Step Functions engine runs the Inline Map; every batch is its own agent invocation). For each
-N: wall-clock from start to terminal status, records/s, the Python heap's peak while the run lasted
-(tracemalloc, everything in the process: moto's tables and objects, the handlers, the merge) and the
-process's peak RSS.
+An email node fanned out over the N deals of its parent (a sales_intelligence node that returns
+N generated deals: the API takes at most 1 MiB of execution input), 25 deals a batch (the
+default), 10 batches at a time, sending through the Outlook sandbox, runs through the HTTP API of
+an in-process local stack (moto's Step Functions engine runs the Inline Map; every batch is its own
+agent invocation). For each N: wall-clock from start to terminal status, records/s, the Python
+heap's peak while the run lasted (tracemalloc, everything in the process: moto's tables and
+objects, the handlers, the merge) and the process's peak RSS.
 
 References measured in the same run, after a warm-up: the same node without ``for_each`` over 100
 deals, for records/s; and the smaller fan-out, for memory growth: peak heap at the larger size ÷ at
