@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from agentflow.observability import logger
 from agentflow.services import fanout, gates
 from agentflow.services.agent_runner import AgentRunner, AgentTask
-from agentflow.tracing import tracer
+from agentflow.tracing import capture_lambda_handler
 
 
 @cache
@@ -19,7 +19,7 @@ def runner() -> AgentRunner:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "gate" in event:
         # A start gate of this node (see agentflow.services.gates), not the node's run.

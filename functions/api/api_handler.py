@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from agentflow import __version__
 from agentflow.errors import AgentFlowError
 from agentflow.observability import logger
-from agentflow.tracing import tracer
+from agentflow.tracing import capture_lambda_handler
 from api_routes import agents, documents, event_triggers, executions, schedules, webhooks, workflows
 from api_routes.common import JSON
 
@@ -155,7 +155,7 @@ def _too_large(event: dict[str, Any]) -> dict[str, Any] | None:
 
 
 @logger.inject_lambda_context(clear_state=True, correlation_id_path="requestContext.requestId")
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     too_large = _too_large(event)
     if too_large is not None:

@@ -13,7 +13,7 @@ from agentflow.errors import NotFoundError
 from agentflow.models import ExecutionStatus
 from agentflow.observability import logger
 from agentflow.services.finalize import SFN_STATUS, Finalizer, error_from_state
-from agentflow.tracing import tracer
+from agentflow.tracing import capture_lambda_handler
 
 
 @cache
@@ -36,7 +36,7 @@ def _from_status_change(event: dict[str, Any]) -> tuple[str, str, ExecutionStatu
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     parsed = _from_status_change(event) if "detail" in event else _from_state_machine(event)
     if parsed is None:

@@ -47,6 +47,8 @@ class Settings(BaseModel):
     # AWS runs published version ARNs; moto can only run the unqualified (latest) ARN.
     start_published_version: bool = Field(True, alias="START_PUBLISHED_VERSION")
     agent_type: str = Field("", alias="AGENT_TYPE")
+    # The X-Ray SDK's boto3 subsegments (agentflow.tracing); Lambda's active tracing needs no SDK.
+    xray_sdk: bool = Field(False, alias="XRAY_SDK")
     connector_mode: Literal["live", "sandbox"] = Field("live", alias="CONNECTOR_MODE")
     sandbox_dir: str = Field("/tmp/agentflow-sandbox", alias="SANDBOX_DIR")  # noqa: S108
     sandbox_latency_ms: int = Field(0, alias="SANDBOX_LATENCY_MS")
