@@ -211,3 +211,29 @@ def test_for_each_out_of_range_is_a_422(api: GatewayApi, for_each: dict[str, Any
     definition["agents"][1]["for_each"] = for_each
     status, body = api.post("/api/v1/workflows", definition)
     assert status == 422 and body["error"]["code"] == "validation_error", body
+
+
+def test_a_for_each_node_opens_the_start_gate_of_a_child_that_waits_for_it(api: GatewayApi) -> None:
+    # Given an N shape (a → notify, mail → notify, mail → audit): notify starts behind a gate that
+    # the fanned-out mail node opens when its merge is done
+    definition = outreach(batch_size=7)
+    sales_config = definition["agents"][0]["config"]
+    definition["agents"] += [
+        {"id": "a", "type": "sales_intelligence", "config": sales_config},
+        {"id": "notify", "type": "slack", "config": {"channel": "#sales"}},
+        {"id": "audit", "type": "slack", "config": {"channel": "#audit"}},
+    ]
+    definition["edges"] += [
+        {"source": "a", "target": "notify"},
+        {"source": "mail", "target": "notify"},
+        {"source": "mail", "target": "audit"},
+    ]
+    # When it runs
+    execution = run(api, definition)
+    # Then it completes, the gated child starting only after the merged node completed
+    assert execution["status"] == "completed", execution["error"]
+    runs = {run["agent_id"]: run for run in execution["agent_executions"]}
+    assert runs["mail"]["batches"] == {"total": 3, "completed": 3, "failed": 0}
+    assert runs["notify"]["started_at"] >= runs["mail"]["completed_at"]
+    assert runs["notify"]["started_at"] >= runs["a"]["completed_at"]
+    assert runs["audit"]["started_at"] >= runs["mail"]["completed_at"]
