@@ -36,7 +36,7 @@ from agentflow.local.stack import DEFAULT_API_KEY, LocalStack
 from bench.table import render
 
 SIZES = (1_000, 10_000)  # make bench-full
-QUICK_SIZES = (500, 2_000)  # make bench
+QUICK_SIZES = (250, 1_000)  # make bench: about a minute
 REFERENCE_RECORDS = 100
 BATCH_SIZE = 25
 MAX_CONCURRENCY = 10
