@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import compile_bench, import_bench, makespan_bench, rag_bench
+from bench import compile_bench, fanout_bench, import_bench, makespan_bench, rag_bench
 from bench.table import ms, ratio, render, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -279,7 +279,23 @@ def targets_table(report: dict[str, Any]) -> str:
         ratio(warm["pipeline_over_bare"]),
         warm["pipeline_over_bare"] >= WARM_INGESTION_OVER_BARE,
     )
-    add("for_each over 10,000 records: records/s, peak memory", "not built", "-", None)
+    fan_out = report.get("fan_out")
+    if fan_out:
+        large = fan_out["fan_out"][-1]
+        add(
+            f"for_each over {large['records']:,} records: records/s ({large['status']}; ratio to one "
+            "invocation)",
+            f"{large['records_per_s']:.1f} records/s",
+            ratio(fan_out["records_per_s_over_single_invocation"]),
+            None,
+        )
+        add(
+            f"for_each peak heap at {large['records']:,} ÷ at {fan_out['fan_out'][0]['records']:,} "
+            f"records ({fan_out['records_growth']:.0f}x records)",
+            f"{large['peak_heap_mb']:.0f} MB heap, {large['peak_rss_mb']:.0f} MB RSS",
+            ratio(fan_out["peak_heap_growth"]),
+            None,
+        )
     return render("Targets (measured in this run)", ["target", "measured", "ratio", "met"], rows)
 
 
@@ -368,6 +384,12 @@ def main(argv: list[str]) -> int:
     makespan = section("local stack: makespan ÷ critical path", makespan_bench.run)
     print(makespan_table(makespan["result"]), flush=True)
     print(random_dags_table(makespan["result"]), flush=True)
+    sizes = fanout_bench.SIZES if full else fanout_bench.QUICK_SIZES
+    fan_out = section(
+        f"local stack: for_each over {', '.join(f'{size:,}' for size in sizes)} records",
+        lambda: fanout_bench.run(sizes),
+    )
+    print(fanout_bench.table(fan_out["result"]), flush=True)
     imports = section("handler cold imports", import_bench.run)
     print(import_tables(imports["result"]), flush=True)
     chunks = rag_bench.TOTAL_CHUNKS if full else rag_bench.QUICK_TOTAL_CHUNKS
@@ -405,6 +427,11 @@ def main(argv: list[str]) -> int:
             "cpu_reference": imports["cpu_reference"],
         },
         "rag": {**rag["result"], "seconds": rag["seconds"], "cpu_reference": rag["cpu_reference"]},
+        "fan_out": {
+            **fan_out["result"],
+            "seconds": fan_out["seconds"],
+            "cpu_reference": fan_out["cpu_reference"],
+        },
     }
     print("\n" + targets_table(report), flush=True)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -82,6 +82,9 @@ def lambda_environment(spec: FunctionSpec, tracing: bool = True) -> dict[str, st
         "LAMBDA_TASK_ROOT": code_dir,
         "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
         "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
+        # The layer, where Lambda puts it on sys.path (/opt/python): this checkout's, not whatever
+        # the venv's editable install points at.
+        "PYTHONPATH": str(ROOT / "layers" / "agentflow"),
         **spec.environment,
     }
     if not tracing:

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from agentflow import __version__
 from agentflow.errors import AgentFlowError
 from agentflow.observability import logger
-from agentflow.tracing import tracer
+from agentflow.tracing import capture_lambda_handler
 from api_routes import (
     agents,
     approvals,
@@ -110,7 +110,7 @@ def unexpected_error(error: Exception) -> Response[Any]:
 
 
 @logger.inject_lambda_context(clear_state=True, correlation_id_path="requestContext.requestId")
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     event, refused = guard(event)
     if refused is not None:

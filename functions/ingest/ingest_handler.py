@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from agentflow.observability import logger
 from agentflow.services.documents import DocumentService
 from agentflow.services.ingestion import IngestionService
-from agentflow.tracing import tracer
+from agentflow.tracing import capture_lambda_handler
 
 
 @cache
@@ -26,7 +26,7 @@ def ingestion() -> IngestionService:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 @event_source(data_class=S3Event)
 def uploaded(event: S3Event, context: LambdaContext) -> dict[str, Any]:
     """ObjectCreated in the documents bucket → start that document's ingestion."""
@@ -39,7 +39,7 @@ def uploaded(event: S3Event, context: LambdaContext) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def step(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """One step of the ingestion state machine: extract, embed (one batch), complete or fail."""
     tenant_id, document_id = event["tenant_id"], event["document_id"]

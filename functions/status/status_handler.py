@@ -17,7 +17,7 @@ from agentflow.observability import logger
 from agentflow.services.approvals import ApprovalService
 from agentflow.services.executions import ExecutionService, execution_id_of
 from agentflow.services.finalize import SFN_STATUS, Finalizer, error_from_state
-from agentflow.tracing import tracer
+from agentflow.tracing import capture_lambda_handler
 
 
 @cache
@@ -51,7 +51,7 @@ def repair() -> dict[str, Any]:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("repair"):
         return repair()

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from agentflow.observability import logger
 from agentflow.services.triggers import EventDelivery, ScheduledDelivery, TriggerService
-from agentflow.tracing import tracer
+from agentflow.tracing import capture_lambda_handler
 
 
 @cache
@@ -18,7 +18,7 @@ def service() -> TriggerService:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "event_trigger_id" in event:
         from_rule = EventDelivery.model_validate(event)

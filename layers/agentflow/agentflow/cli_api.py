@@ -489,7 +489,7 @@ class Progress:
             mode = run.get("connector_mode") or ""
             lines.append(
                 f"  {run['agent_id']:<{id_width}}  {run.get('agent_type') or '':<{type_width}}  "
-                f"{run['status']:<16} {mode:<7} {duration}".rstrip()
+                f"{run['status']:<16} {mode:<7} {duration}{_batches(run)}".rstrip()
             )
         if execution["status"] == "waiting_approval":
             lines.append("  waiting for a decision: agentflow approvals list")
@@ -508,12 +508,14 @@ class Progress:
     def _append_changes(self, execution: dict[str, Any]) -> None:
         for run in execution.get("agent_executions") or []:
             status = run["status"]
-            if self.seen.get(run["agent_id"], "pending") == status:
+            # A for_each node also reports each change in its batches.
+            state = status + _batches(run)
+            if self.seen.get(run["agent_id"], "pending") == state:
                 continue
-            self.seen[run["agent_id"]] = status
+            self.seen[run["agent_id"]] = state
             finished = status not in ACTIVE
             suffix = f" in {_duration(run.get('duration_ms'))}" if finished and run.get("duration_ms") else ""
-            print(f"  {run['agent_id']}: {status}{suffix}", file=self.out, flush=True)
+            print(f"  {run['agent_id']}: {status}{suffix}{_batches(run)}", file=self.out, flush=True)
         if execution["status"] not in ACTIVE:
             duration = _duration(execution.get("metrics", {}).get("duration_ms"))
             print(f"Execution {execution['id']} {execution['status']} in {duration}", file=self.out)
@@ -530,6 +532,15 @@ def _spend(execution: dict[str, Any]) -> str:
     if budget.get("max_cost_usd"):
         parts.append(f"cost ${cost:.4f}/${budget['max_cost_usd']:.4f}")
     return ("  budget: " + ", ".join(parts)) if parts else ""
+
+
+def _batches(run: dict[str, Any]) -> str:
+    """`` 4/7 batches`` (and how many failed) for a for_each node; empty for the others."""
+    batches = run.get("batches")
+    if not batches:
+        return ""
+    failed = f", {batches['failed']} failed" if batches.get("failed") else ""
+    return f"  {batches['completed']}/{batches['total']} batches{failed}"
 
 
 def _follow(

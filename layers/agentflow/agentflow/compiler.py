@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from agentflow.dag import topological_order
 from agentflow.errors import InvalidInputError
@@ -37,6 +37,16 @@ FINALIZE = "agentflow.finalize"
 SUCCEEDED = "agentflow.succeeded"
 PARALLEL_PREFIX = "parallel."
 GATE_PREFIX = "gate."
+# The states of a for_each node, inside the Parallel named by the node id.
+PLAN_PREFIX = "plan."
+BATCHES_PREFIX = "batches."
+BATCH_PREFIX = "batch."
+MERGE_PREFIX = "merge."
+# An Inline Map runs at most 40 iterations at a time (a Step Functions quota): a for_each node
+# asking for more concurrency compiles to a Distributed Map, which also keeps its iterations out
+# of the execution's 25,000-event history.
+INLINE_MAP_MAX_CONCURRENCY = 40
+S3_GET_OBJECT = "arn:aws:states:::s3:getObject"
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 LAMBDA_INVOKE_WAIT = "arn:aws:states:::lambda:invoke.waitForTaskToken"
@@ -67,6 +77,7 @@ def compile_workflow(
     execution_timeout_seconds: int = 3600,
     retry_interval_seconds: int = 2,
     retry_max_attempts: int = 3,
+    fan_out_map: Literal["auto", "inline", "distributed"] = "auto",
 ) -> dict[str, Any]:
     """Compile a validated workflow definition into an ASL state machine definition.
 
@@ -74,6 +85,10 @@ def compile_workflow(
     failure is recorded by the finalizer (``agentflow.record_failure``) before the machine fails;
     success runs ``agentflow.finalize``. The machine's input (tenant, execution and workflow ids,
     workflow version) reaches every state unchanged.
+
+    A ``for_each`` node runs as plan → Map over its batches → merge (:func:`fan_out_state`);
+    ``fan_out_map`` picks the Map: ``inline``, ``distributed``, or ``auto`` (distributed when the
+    node asks for more than 40 batches at a time, which an Inline Map cannot run).
 
     The definition must already be valid (unique ids, known nodes, no cycles). Raises
     :class:`InvalidInputError` when an agent type has no function in ``agent_functions`` or when
@@ -94,6 +109,7 @@ def compile_workflow(
         task_timeout_seconds=task_timeout_seconds,
         retry_interval_seconds=retry_interval_seconds,
         retry_max_attempts=retry_max_attempts,
+        fan_out_map=fan_out_map,
     )
 
     if definition.budget is not None and APPROVAL_TYPE not in agent_functions:
@@ -171,6 +187,7 @@ class _TaskOptions:
     task_timeout_seconds: int
     retry_interval_seconds: int
     retry_max_attempts: int
+    fan_out_map: Literal["auto", "inline", "distributed"] = "auto"
 
 
 class NodeStates(NamedTuple):
@@ -240,6 +257,8 @@ def node_states(
             },
         ],
     }
+    if node.for_each is not None:
+        task = fan_out_state(node, options, task)
     chain.append((node.id, task))
     if budget_gate:
         name = BUDGET_GATE_PREFIX + node.id
@@ -256,6 +275,83 @@ def _invoke(function: str, payload: dict[str, Any]) -> dict[str, Any]:
         "Parameters": {"FunctionName": function, "Payload": payload},
         "ResultPath": None,
         "Retry": [_lambda_service_retry()],
+    }
+
+
+def fan_out_state(node: AgentNode, options: _TaskOptions, task: dict[str, Any]) -> dict[str, Any]:
+    """The state that runs a ``for_each`` node: a one-branch Parallel named by the node id.
+
+    Inside it, ``plan.<id>`` splits the node's records into stored batches and returns their
+    indexes; ``batches.<id>``, a Map, runs ``batch.<id>`` once per batch, at most
+    ``max_concurrency`` at a time; ``merge.<id>`` writes the node's merged output and opens its
+    children's gates. All three are ``task`` (the node's own Task: function, timeout, retries)
+    with a ``fan_out`` step in the payload. The Parallel discards what the steps add to the state,
+    so the next states see the execution input unchanged, as after any node.
+    """
+    if node.for_each is None:
+        raise ValueError(f"Node '{node.id}' has no for_each.")
+    distributed = options.fan_out_map == "distributed" or (
+        options.fan_out_map == "auto" and node.for_each.max_concurrency > INLINE_MAP_MAX_CONCURRENCY
+    )
+    mode = "distributed" if distributed else "inline"
+    payload_in = task["Parameters"]["Payload"]
+    payload = {key: value for key, value in payload_in.items() if key != "release"}
+
+    def step(fan_out: dict[str, Any], **fields: Any) -> dict[str, Any]:
+        parameters = {**task["Parameters"], "Payload": {**payload, **fields, "fan_out": fan_out}}
+        return {**task, "Parameters": parameters}
+
+    plan = {
+        **step({"phase": "plan", "map": mode}),
+        "ResultSelector": {"result.$": "$.Payload"},
+        "ResultPath": "$.fan_out",
+        "Next": f"{BATCHES_PREFIX}{node.id}",
+    }
+    batch = {
+        **step({"phase": "batch", "batch.$": "$.batch"}, **{"execution.$": "$.execution"}),
+        # Each iteration's output is its index alone: the Map's result stays small at any count.
+        "OutputPath": "$.batch",
+        "End": True,
+    }
+    batches: dict[str, Any] = {
+        "Type": "Map",
+        # The execution input from the context, not the Map's input (which holds the plan's result).
+        "ItemSelector": {"execution.$": "$$.Execution.Input", "batch.$": "$$.Map.Item.Value"},
+        "MaxConcurrency": node.for_each.max_concurrency,
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "INLINE"},
+            "StartAt": f"{BATCH_PREFIX}{node.id}",
+            "States": {f"{BATCH_PREFIX}{node.id}": batch},
+        },
+        "ResultPath": None,
+        "Next": f"{MERGE_PREFIX}{node.id}",
+    }
+    if distributed:
+        batches["ItemReader"] = {
+            "Resource": S3_GET_OBJECT,
+            "ReaderConfig": {"InputType": "JSON"},
+            "Parameters": {"Bucket.$": "$.fan_out.result.bucket", "Key.$": "$.fan_out.result.key"},
+        }
+        batches["ItemProcessor"]["ProcessorConfig"] = {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+        batches["ToleratedFailurePercentage"] = 0
+    else:
+        batches["ItemsPath"] = "$.fan_out.result.batches"
+    # Only the merge opens the gates of children waiting for the node.
+    release = {"release": payload_in["release"]} if "release" in payload_in else {}
+    merge = {**step({"phase": "merge"}, **release), "ResultPath": None, "End": True}
+    return {
+        "Type": "Parallel",
+        "Branches": [
+            {
+                "StartAt": f"{PLAN_PREFIX}{node.id}",
+                "States": {
+                    f"{PLAN_PREFIX}{node.id}": plan,
+                    f"{BATCHES_PREFIX}{node.id}": batches,
+                    f"{MERGE_PREFIX}{node.id}": merge,
+                },
+            }
+        ],
+        "ResultPath": None,
     }
 
 

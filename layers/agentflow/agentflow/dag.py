@@ -105,10 +105,17 @@ def validate_workflow(definition: WorkflowDefinition, registry: AgentRegistry) -
             problems.append(f"Agent '{node.id}' has unknown type '{node.type}'; known types: {known}.")
             continue
         try:
-            agent.config_model.model_validate(node.config)
+            config = agent.config_model.model_validate(node.config)
         except ValidationError as error:
             problems.extend(
                 _config_problem(node.id, node.type, agent.config_model, item) for item in error.errors()
+            )
+            continue
+        if node.for_each is not None and agent.per_record_keys(config) is None:
+            problems.append(
+                f"Node '{node.id}' ({node.type}): for_each needs an agent that acts on each upstream "
+                "record, and this type with this config does not (a search or a summary would run once "
+                "per batch)."
             )
 
     seen_edges: set[tuple[str, str]] = set()

@@ -23,6 +23,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ForEach(_Strict):
+    """Fan-out of one node over its input records: batches run as parallel agent invocations."""
+
+    batch_size: int = Field(25, ge=1, le=1000, description="Records per agent invocation.")
+    max_concurrency: int = Field(10, ge=1, le=1000, description="Batches running at the same time.")
+
+
 class AgentNode(_Strict):
     """One node of a workflow: an agent type and its config."""
 
@@ -31,6 +38,13 @@ class AgentNode(_Strict):
     config: dict[str, Any] = Field(default_factory=dict)
     timeout_seconds: int | None = Field(
         None, ge=1, le=900, description="Task timeout; defaults to the stack's TASK_TIMEOUT_SECONDS."
+    )
+    for_each: ForEach | None = Field(
+        None,
+        description=(
+            "Split the records of the node's input (the first list of records, as the agent reads "
+            "them) into batches, each run by its own agent invocation; the output is the merged output."
+        ),
     )
 
 
@@ -154,6 +168,14 @@ class ExecutionError(BaseModel):
     message: str
 
 
+class BatchCounts(BaseModel):
+    """How the batches of a ``for_each`` node stand."""
+
+    total: int = 0
+    completed: int = 0
+    failed: int = 0
+
+
 class AgentRun(BaseModel):
     """One agent's run within an execution (``agent_executions`` in the API)."""
 
@@ -173,6 +195,7 @@ class AgentRun(BaseModel):
     connector_mode: Literal["live", "sandbox"] | None = None
     approval: Approval | None = None
     reused: bool = False
+    batches: BatchCounts | None = None
     # What an attempt finished before it failed (e.g. emails already sent), for the retry to skip.
     progress: dict[str, Any] = Field(default_factory=dict, exclude=True)
     # While an approval is pending: the Step Functions task token to answer and what was asked about.

@@ -47,6 +47,8 @@ class Settings(BaseModel):
     # AWS runs published version ARNs; moto can only run the unqualified (latest) ARN.
     start_published_version: bool = Field(True, alias="START_PUBLISHED_VERSION")
     agent_type: str = Field("", alias="AGENT_TYPE")
+    # The X-Ray SDK's boto3 subsegments (agentflow.tracing); Lambda's active tracing needs no SDK.
+    xray_sdk: bool = Field(False, alias="XRAY_SDK")
     connector_mode: Literal["live", "sandbox"] = Field("live", alias="CONNECTOR_MODE")
     # /tmp: Lambda's only writable directory.
     sandbox_dir: str = Field("/tmp/agentflow-sandbox", alias="SANDBOX_DIR")  # noqa: S108  # nosec B108
@@ -59,6 +61,8 @@ class Settings(BaseModel):
     execution_timeout_seconds: int = Field(3600, alias="EXECUTION_TIMEOUT_SECONDS")
     retry_interval_seconds: int = Field(2, alias="RETRY_INTERVAL_SECONDS")
     retry_max_attempts: int = Field(3, alias="RETRY_MAX_ATTEMPTS")
+    # The Map a for_each node compiles to: auto = Distributed above 40 concurrent batches.
+    fan_out_map: Literal["auto", "inline", "distributed"] = Field("auto", alias="FAN_OUT_MAP")
     # Text generation (agentflow.llm). The local stack sets LLM_PROVIDER=offline: no network, no cost.
     llm_provider: Literal["bedrock", "offline"] = Field("bedrock", alias="LLM_PROVIDER")
     # A cross-Region inference profile id: Claude 4.5 models run on demand only through one. The

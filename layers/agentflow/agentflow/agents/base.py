@@ -175,3 +175,12 @@ class Agent(ABC, Generic[ConfigT]):
 
     @abstractmethod
     def run(self, config: ConfigT, data: Any, ctx: AgentContext) -> BaseModel: ...
+
+    @classmethod
+    def per_record_keys(cls, config: Any) -> tuple[str, ...] | None:
+        """The upstream keys of the records this agent acts on one by one with ``config``, preferred first.
+
+        ``None`` when it does not act per upstream record (a search, a summary): such a node cannot
+        fan out (``for_each``), since each batch would repeat the whole work.
+        """
+        return None

@@ -208,6 +208,10 @@ class EmailOutreachAgent(Agent[EmailOutreachConfig]):
     )
     config_model = EmailOutreachConfig
 
+    @classmethod
+    def per_record_keys(cls, config: Any) -> tuple[str, ...] | None:
+        return ("deals",)
+
     def run(self, config: EmailOutreachConfig, data: Any, ctx: AgentContext) -> EmailOutreachOutput:
         deals = deals_from(data)
         allowed = {domain.lower().lstrip("@") for domain in config.recipient_domains or []}

@@ -51,6 +51,8 @@ from agentflow.connectors.hubspot import (
 from agentflow.errors import AgentError
 from agentflow.models import utcnow
 
+# The upstream records add_notes logs a note for, preferred first.
+NOTE_KEYS = ("emails", "deals", "contacts")
 Mode = Literal["search_deals", "search_contacts", "update_deals", "add_notes"]
 NoteTemplate = Literal["auto", "deal_summary", "email_logged", "contact_touch"]
 
@@ -339,6 +341,11 @@ class HubSpotAgent(Agent[HubSpotConfig]):
     )
     config_model = HubSpotConfig
 
+    @classmethod
+    def per_record_keys(cls, config: Any) -> tuple[str, ...] | None:
+        # The writes act per record; the searches read the CRM once.
+        return {"update_deals": ("deals",), "add_notes": NOTE_KEYS}.get(config.mode)
+
     def run(self, config: HubSpotConfig, data: Any, ctx: AgentContext) -> HubSpotOutput:
         hubspot: HubSpotConnector = ctx.connectors.open("hubspot", config.credentials_secret)
         if config.mode == "search_deals":
@@ -493,7 +500,7 @@ class HubSpotAgent(Agent[HubSpotConfig]):
     def _add_notes(
         self, config: HubSpotConfig, data: Any, ctx: AgentContext, hubspot: HubSpotConnector
     ) -> HubSpotOutput:
-        kind, items = self._items(data, ("emails", "deals", "contacts"), config.mode)
+        kind, items = self._items(data, NOTE_KEYS, config.mode)
         template = config.note_text or TEMPLATES[self._template_name(config.note_template, kind)]
         if config.note_text is None:
             template += "\n" + _FOOTER

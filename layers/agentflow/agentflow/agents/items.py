@@ -17,19 +17,42 @@ def upstream_items(data: Any, preferred: tuple[str, ...] = ()) -> tuple[str | No
     Keys in ``preferred`` are tried first (in every parent's output), then any key whose value is a
     non-empty list of objects. Returns ``(None, [])`` when there is none.
     """
-    outputs = [data]
+    path, records = records_location(data, preferred)
+    return (path[-1], records) if path else (None, [])
+
+
+def records_location(
+    data: Any, preferred: tuple[str, ...] = ()
+) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
+    """Where :func:`upstream_items` finds its records: (the keys leading to the list, the records).
+
+    The path is ``(key,)`` in a single upstream output and ``(parent id, key)`` in an input keyed
+    by parent; ``()`` when there are no records. ``for_each`` splits the list at this path.
+    """
+    outputs: list[tuple[tuple[str, ...], Any]] = [((), data)]
     if isinstance(data, dict) and not any(isinstance(value, list) for value in data.values()):
-        outputs = [value for value in data.values() if isinstance(value, dict)]
+        outputs = [((str(key),), value) for key, value in data.items() if isinstance(value, dict)]
     for key in preferred:
-        for output in outputs:
+        for prefix, output in outputs:
             if isinstance(output, dict) and isinstance(output.get(key), list):
-                return key, [item for item in output[key] if isinstance(item, dict)]
-    for output in outputs:
+                return (*prefix, key), [item for item in output[key] if isinstance(item, dict)]
+    for prefix, output in outputs:
         if isinstance(output, dict):
             for key, value in output.items():
                 if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
-                    return key, value
-    return None, []
+                    return (*prefix, str(key)), value
+    return (), []
+
+
+def with_records(data: Any, path: tuple[str, ...], records: list[Any]) -> Any:
+    """A copy of ``data`` whose list at ``path`` (from :func:`records_location`) is ``records``.
+
+    Only the dicts along the path are copied; everything else is shared with ``data``.
+    """
+    if not path:
+        return data
+    head, *rest = path
+    return {**data, head: with_records(data[head], tuple(rest), records) if rest else records}
 
 
 def upstream_text(data: Any) -> str | None:

@@ -251,6 +251,10 @@ class JiraAgent(Agent[JiraConfig]):
     )
     config_model = JiraConfig
 
+    @classmethod
+    def per_record_keys(cls, config: Any) -> tuple[str, ...] | None:
+        return PREFERRED_KEYS if config.mode == "create" and config.one_per_item else None
+
     def run(self, config: JiraConfig, data: Any, ctx: AgentContext) -> JiraOutput:
         jira: JiraConnector = ctx.connectors.open(config.connector, config.credentials_secret)
         if config.mode == "search":

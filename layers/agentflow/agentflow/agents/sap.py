@@ -121,6 +121,11 @@ class SapAgent(Agent[SapConfig]):
     )
     config_model = SapConfig
 
+    @classmethod
+    def per_record_keys(cls, config: Any) -> tuple[str, ...] | None:
+        # Each batch looks up its own records' accounts.
+        return UPSTREAM_KEYS
+
     def run(self, config: SapConfig, data: Any, ctx: AgentContext) -> SapOutput:
         key, items, upstream_names, nameless = account_names_from(data)
         if nameless:

@@ -190,6 +190,10 @@ class ServiceNowAgent(Agent[ServiceNowConfig]):
     )
     config_model = ServiceNowConfig
 
+    @classmethod
+    def per_record_keys(cls, config: Any) -> tuple[str, ...] | None:
+        return UPSTREAM_KEYS if config.mode == "create" else None
+
     def run(self, config: ServiceNowConfig, data: Any, ctx: AgentContext) -> ServiceNowOutput:
         # Imported here: the API Lambda imports every agent for the catalog, and the connector
         # module brings httpx, which only this agent's own Lambda needs.

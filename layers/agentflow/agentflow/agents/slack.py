@@ -486,6 +486,11 @@ class SlackAgent(Agent[SlackConfig]):
     )
     config_model = SlackConfig
 
+    @classmethod
+    def per_record_keys(cls, config: Any) -> tuple[str, ...] | None:
+        # Only the per-record messages are per record; each batch also posts its own summary.
+        return PREFERRED_KEYS if config.per_item else None
+
     def run(self, config: SlackConfig, data: Any, ctx: AgentContext) -> SlackOutput:
         key, items = upstream_items(data, PREFERRED_KEYS)
         text = upstream_text(data)

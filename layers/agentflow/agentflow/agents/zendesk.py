@@ -277,6 +277,10 @@ class ZendeskAgent(Agent[ZendeskConfig]):
     )
     config_model = ZendeskConfig
 
+    @classmethod
+    def per_record_keys(cls, config: Any) -> tuple[str, ...] | None:
+        return UPSTREAM_KEYS if config.mode in ("create", "comment") else None
+
     def run(self, config: ZendeskConfig, data: Any, ctx: AgentContext) -> ZendeskOutput:
         zendesk = ctx.connectors.open(config.connector, config.credentials_secret)
         if config.mode == "search":

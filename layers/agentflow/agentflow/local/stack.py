@@ -86,6 +86,8 @@ class LocalStack:
             # moto runs only the unqualified state machine ARN (see NOTES.md); AWS runs versions.
             "START_PUBLISHED_VERSION": "false",
             "RETRY_INTERVAL_SECONDS": "1",
+            # moto's interpreter runs Inline Maps only: for_each nodes fan out inline locally.
+            "FAN_OUT_MAP": "inline",
             # Documents: the offline embedding model and an embedded Chroma beside the stack's data.
             "EMBEDDING_PROVIDER": "local",
             "EMBEDDING_MODEL_ID": "",

@@ -36,6 +36,7 @@ def compile_for_stack(definition: WorkflowDefinition) -> dict[str, Any]:
         execution_timeout_seconds=settings.execution_timeout_seconds,
         retry_interval_seconds=settings.retry_interval_seconds,
         retry_max_attempts=settings.retry_max_attempts,
+        fan_out_map=settings.fan_out_map,
     )
 
 

@@ -32,8 +32,12 @@ class PayloadStore:
         text = dumps(value)
         if len(text.encode()) <= INLINE_LIMIT_BYTES:
             return text, None
+        return None, self.put_object(key, text)
+
+    def put_object(self, key: str, text: str) -> str:
+        """Store JSON ``text`` in S3 whatever its size; returns the key."""
         ObjectStore(self.bucket).put(key, text.encode(), "application/json")
-        return None, key
+        return key
 
     def get(self, inline: str | None, key: str | None) -> Any:
         if key:

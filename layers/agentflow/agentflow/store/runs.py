@@ -11,10 +11,10 @@ from __future__ import annotations
 import builtins
 import contextlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from agentflow.models import AgentRun, AgentRunStatus, Approval, ApprovalStatus
+from agentflow.models import AgentRun, AgentRunStatus, Approval, ApprovalStatus, BatchCounts
 from agentflow.store.dynamo import TableRepository, batch_get, decode_token, encode_token, from_item, to_item
 from agentflow.store.payloads import PayloadStore
 
@@ -24,6 +24,22 @@ PENDING_PARTITION = "pending"
 def run_key(tenant_id: str, execution_id: str) -> str:
     """The partition of one execution's runs."""
     return f"{tenant_id}#{execution_id}"
+
+
+def batch_scope(execution_id: str, node_id: str) -> str:
+    """Where a ``for_each`` node's batch runs live: a partition of their own, keyed like an execution.
+
+    Outside the execution's partition, listing an execution's runs never reads its batches.
+    """
+    return f"{execution_id}#{node_id}"
+
+
+def batch_run_id(index: int) -> str:
+    """The run item of batch ``index`` (from 0) within its node's batch scope: ``b00012``."""
+    return f"{BATCH_RUN_PREFIX}{index:05d}"
+
+
+BATCH_RUN_PREFIX = "b"
 
 
 class AgentRunRepository(TableRepository):
@@ -58,6 +74,7 @@ class AgentRunRepository(TableRepository):
             connector_mode=values.get("connector_mode"),
             approval=self._approval(values),
             reused=values.get("reused", False),
+            batches=values.get("batches"),
             progress=self._progress(values) if with_output else {},
             task_token=values.get("task_token"),
             approval_payload=(
@@ -98,16 +115,60 @@ class AgentRunRepository(TableRepository):
         return {run.agent_id: run for run in runs}
 
     def list(self, tenant_id: str, execution_id: str, with_output: bool = True) -> builtins.list[AgentRun]:
-        """Every run of the execution, ordered by start (not started last)."""
-        paginator = self.db.get_paginator("query")
-        pages = paginator.paginate(
+        """Every run of the execution, ordered by start (not started last).
+
+        A ``for_each`` node still running reports how its batches stand now.
+        """
+        runs = builtins.list(self.iter_runs(tenant_id, execution_id, with_output=with_output))
+        for position, run in enumerate(runs):
+            if run.batches is not None and run.status == AgentRunStatus.RUNNING:
+                counts = self.batch_counts(tenant_id, execution_id, run.agent_id, run.batches.total)
+                runs[position] = run.model_copy(update={"batches": counts})
+        return sorted(runs, key=lambda run: (run.started_at is None, run.started_at or "", run.agent_id))
+
+    def iter_runs(
+        self, tenant_id: str, execution_id: str, prefix: str = "", with_output: bool = True
+    ) -> Iterator[AgentRun]:
+        """The runs of a partition in key order, one page in memory at a time (``prefix``: of node ids)."""
+        condition, values = "run_key = :key", {":key": run_key(tenant_id, execution_id)}
+        if prefix:
+            condition, values = condition + " AND begins_with(node_id, :prefix)", values | {":prefix": prefix}
+        pages = self.db.get_paginator("query").paginate(
             TableName=self.table,
-            KeyConditionExpression="run_key = :key",
-            ExpressionAttributeValues=to_item({":key": run_key(tenant_id, execution_id)}),
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=to_item(values),
             ConsistentRead=True,
         )
-        runs = [self._run(item, with_output) for page in pages for item in page.get("Items", [])]
-        return sorted(runs, key=lambda run: (run.started_at is None, run.started_at or "", run.agent_id))
+        for page in pages:
+            for item in page.get("Items", []):
+                yield self._run(item, with_output)
+
+    def batch_statuses(self, tenant_id: str, execution_id: str, node_id: str) -> dict[int, AgentRunStatus]:
+        """{batch index: status} of the batches of ``node_id`` that have a run item."""
+        pages = self.db.get_paginator("query").paginate(
+            TableName=self.table,
+            KeyConditionExpression="run_key = :key AND begins_with(node_id, :prefix)",
+            ExpressionAttributeValues=to_item(
+                {":key": run_key(tenant_id, batch_scope(execution_id, node_id)), ":prefix": BATCH_RUN_PREFIX}
+            ),
+            ProjectionExpression="node_id, #status",
+            ExpressionAttributeNames={"#status": "status"},
+            ConsistentRead=True,
+        )
+        return {
+            int(values["node_id"][len(BATCH_RUN_PREFIX) :]): AgentRunStatus(values["status"])
+            for page in pages
+            for values in map(from_item, page.get("Items", []))
+        }
+
+    def batch_counts(self, tenant_id: str, execution_id: str, node_id: str, total: int) -> BatchCounts:
+        """How the ``total`` batches of ``node_id`` stand, from their run items."""
+        statuses = self.batch_statuses(tenant_id, execution_id, node_id).values()
+        return BatchCounts(
+            total=total,
+            completed=sum(status == AgentRunStatus.COMPLETED for status in statuses),
+            failed=sum(status == AgentRunStatus.FAILED for status in statuses),
+        )
 
     def save(
         self,
