@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from playwright.sync_api import Request, expect
+from playwright.sync_api import Request, Response, expect
 
 from agentflow.client import AgentFlowClient
 from agentflow.local.stack import LocalStack
@@ -47,6 +47,10 @@ def mail_fails_once_at_the_eighth(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def is_decision(request: Request) -> bool:
     return request.method == "POST" and "/approvals/" in request.url
+
+
+def is_approvals_poll(response: Response) -> bool:
+    return response.request.method == "GET" and "/api/v1/approvals?" in response.url
 
 
 def node(console: Console, node_id: str) -> Any:
@@ -175,4 +179,49 @@ def test_resume_finishes_a_failed_run_and_the_graph_shows_what_was_reused(
     seen = page.evaluate("window.seenStatuses")
     assert seen["sales_agent_1"] == ["completed", "reused"], seen
     assert seen["email_agent_1"][0] == "failed" and seen["email_agent_1"][-1] == "completed", seen
+    assert console.unexpected_errors() == []
+
+
+def test_a_budget_approval_is_approved_with_a_raised_budget_from_the_console(
+    console: Console, client: AgentFlowClient, stack: LocalStack
+) -> None:
+    # Given a model-written outreach whose budget covers a few emails only, paused on its budget
+    definition = reference_workflow()
+    definition["agents"][1]["config"] |= {"use_rag": False, "generation": "llm"}
+    definition["budget"] = {"max_tokens": 4000}
+    workflow_id = client.create_workflow(definition)["id"]
+    before = len(sent_mail(stack))
+    execution_id = client.start_execution(workflow_id, REFERENCE_INPUT)["id"]
+    page = console.page
+    console.sign_in()
+    expect(page.get_by_role("heading", name="Workflows", level=1)).to_be_visible()
+    page.goto(f"{console.url}/#/executions/{execution_id}")
+    expect(page.locator("#execution-status .badge")).to_have_text("waiting_approval", timeout=30_000)
+    expect(page.locator("#execution-waiting")).to_contain_text("email_agent_1 (budget)")
+    expect(page.locator('[data-metric="budget"]')).to_contain_text("at most 4,000 tokens")
+    # When its card on the Approvals page is approved without a higher budget
+    page.locator("#execution-waiting").get_by_role("link", name="Approvals").click()
+    card = page.locator("li.approval", has_text=execution_id)
+    expect(card).to_contain_text("Budget 4,000 tokens")
+    card.get_by_role("button", name="Approve").click()
+    # Then nothing is decided: the card says a raise is needed
+    expect(card.get_by_role("alert")).to_contain_text("above the current one")
+    assert [item["execution_id"] for item in client.approvals()[0]].count(execution_id) == 1
+    # When a higher token budget is typed (and survives the page's polling) and approved
+    card.get_by_label("New token budget").fill("1000000")
+    with page.expect_response(is_approvals_poll):  # one poll of the page passes over the typed value
+        pass
+    expect(card.get_by_label("New token budget")).to_have_value("1000000")
+    console.screenshot("durable-budget-card")
+    with page.expect_request(is_decision) as sent:
+        card.get_by_role("button", name="Approve").click()
+    assert json.loads(sent.value.post_data or "{}")["raise_budget"] == {"max_tokens": 1_000_000}
+    expect(card).to_have_count(0)
+    # Then the run continues where it stopped and completes, its page showing the new budget
+    page.go_back()
+    expect(page.locator("#execution-status .badge")).to_have_text("completed", timeout=60_000)
+    expect(page.locator('[data-metric="budget"]')).to_contain_text("at most 1,000,000 tokens")
+    sent_now = sent_mail(stack)[before:]
+    assert len(sent_now) == 20 and len({(mail["to"]["address"], mail["subject"]) for mail in sent_now}) == 20
+    console.screenshot("durable-budget-completed")
     assert console.unexpected_errors() == []
