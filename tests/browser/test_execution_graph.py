@@ -122,13 +122,15 @@ def test_resume_and_approval_statuses_are_drawn(console: Console) -> None:
             const svg = executionGraph(workflow, execution, null);
             document.querySelector("main").prepend(svg);
             return [...svg.querySelectorAll(".dag-node")].map((node) => [
-                node.dataset.node, node.dataset.status, node.querySelector(".dag-status").textContent]);
+                node.dataset.node, node.dataset.status, node.querySelector(".dag-status").textContent,
+                node.querySelector(".dag-mode").textContent.trim()]);
         }"""
     )
-    # Then the reused node says so, the waiting one too, and the one after it is still pending
+    # Then the reused node says so, the waiting one too, and the one after it is still pending; each
+    # says which connectors it ran with
     assert statuses == [
-        ["find", "reused", "● reused on resume · sandbox"],
-        ["approve", "waiting_approval", "● waiting for approval · live"],
-        ["later", "pending", "● pending"],
+        ["find", "reused", "● reused on resume", "sandbox connectors"],
+        ["approve", "waiting_approval", "● waiting for approval", "live connectors"],
+        ["later", "pending", "● pending", ""],
     ]
     assert console.unexpected_errors() == []

@@ -24,6 +24,10 @@ const RESUMABLE = new Set(["failed", "cancelled", "timed_out"]);
 const TERMINAL = new Set(["completed", "failed", "cancelled", "timed_out"]);
 const LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"];
 
+function resumedTimes(count) {
+  return count === 1 ? "once" : count === 2 ? "twice" : `${count} times`;
+}
+
 function durationOf(execution) {
   if (execution.metrics?.duration_ms !== undefined && execution.metrics?.duration_ms !== null) return execution.metrics.duration_ms;
   if (!execution.started_at) return null;
@@ -102,12 +106,13 @@ function metricsTable(execution) {
       h("code", {}, run.agent_id),
       run.agent_type,
       statusBadge(nodeStatus(run, execution)),
+      run.connector_mode ?? "—",
       formatNumber(metrics.tokens ?? run.tokens),
       formatCost(metrics.cost_usd ?? run.cost_usd),
       formatDuration(metrics.duration_ms ?? run.duration_ms),
     ];
   });
-  const wrap = table("Per-agent and total metrics", ["Agent", "Type", "Status", "Tokens", "Cost", "Latency"], rows, { id: "metrics-table" });
+  const wrap = table("Per-agent and total metrics", ["Agent", "Type", "Status", "Connectors", "Tokens", "Cost", "Latency"], rows, { id: "metrics-table" });
   const totals = execution.metrics ?? {};
   wrap.querySelector("table").append(
     h(
@@ -116,7 +121,7 @@ function metricsTable(execution) {
       h(
         "tr",
         {},
-        h("th", { scope: "row", colspan: 3 }, "Total"),
+        h("th", { scope: "row", colspan: 4 }, "Total"),
         h("td", { "data-metric": "total-tokens" }, formatNumber(totals.total_tokens)),
         h("td", { "data-metric": "total-cost" }, formatCost(totals.total_cost_usd)),
         h("td", { "data-metric": "total-duration" }, formatDuration(durationOf(execution))),
@@ -140,6 +145,59 @@ function outputsList(execution) {
         run.error ? h("p", { class: "error-message" }, typeof run.error === "string" ? run.error : pretty(run.error)) : null,
         h("pre", { class: "json", tabindex: "0", "aria-label": `Output of ${run.agent_id}` }, pretty(run.output ?? null)),
       ),
+    ),
+  );
+}
+
+function attemptsTable(execution) {
+  const attempts = execution.attempts ?? [];
+  if (attempts.length < 2) return null;
+  const rows = attempts.map((attempt) => [
+    String(attempt.number),
+    statusBadge(attempt.status),
+    formatDate(attempt.started_at),
+    formatDate(attempt.completed_at),
+    attempt.rerun?.length ? attempt.rerun.map((id, index) => [index ? ", " : "", h("code", {}, id)]) : "—",
+  ]);
+  return table("Attempts, oldest first: the first run, then each resume", ["Attempt", "Status", "Started", "Completed", "Nodes run"], rows, { id: "attempts-table" });
+}
+
+/** Which nodes a resume answered from their stored results, and the tokens and cost it did not pay again. */
+function reusedText(execution) {
+  const reused = (execution.agent_executions ?? []).filter((run) => run.reused).map((run) => run.agent_id);
+  if (!reused.length) return null;
+  const { reused_tokens: tokens = 0, reused_cost_usd: cost = 0 } = execution.metrics ?? {};
+  return `${reused.join(", ")}: ${formatNumber(tokens)} tokens, ${formatCost(cost)} not paid again`;
+}
+
+/** The run's budget beside what it has spent so far (every paid token once, reuse not counted again). */
+function budgetText(execution) {
+  const { max_tokens: maxTokens, max_cost_usd: maxCost } = execution.budget ?? {};
+  const limits = [
+    maxTokens !== undefined && maxTokens !== null ? `${formatNumber(maxTokens)} tokens` : null,
+    maxCost !== undefined && maxCost !== null ? formatCost(maxCost) : null,
+  ].filter(Boolean);
+  if (!limits.length) return null;
+  const spent = `${formatNumber(execution.metrics?.total_tokens ?? 0)} tokens, ${formatCost(execution.metrics?.total_cost_usd ?? 0)}`;
+  return `at most ${limits.join(" and ")}; spent ${spent}`;
+}
+
+/** While approvals are pending: which nodes wait, and where a person decides. */
+function waitingPanel(execution) {
+  const waiting = (execution.agent_executions ?? []).filter((run) => run.approval?.status === "pending");
+  if (!waiting.length) return null;
+  return h(
+    "section",
+    { class: "alert waiting", "aria-labelledby": "waiting-title" },
+    h("h2", { id: "waiting-title" }, "Waiting for a decision"),
+    h(
+      "p",
+      {},
+      waiting.map((run, index) => [index ? ", " : "", h("code", {}, run.agent_id), run.approval.reason === "budget" ? " (budget)" : ""]),
+      waiting.length === 1 ? " waits" : " wait",
+      " for approval. Decide on the ",
+      h("a", { href: "#/approvals" }, "Approvals"),
+      " page.",
     ),
   );
 }
@@ -215,7 +273,7 @@ export function executionGraph(workflow, execution, selected) {
   return dagSvg(workflow, {
     role: "group",
     label: "Execution graph",
-    nodeHeight: NODE_HEIGHT + 40,
+    nodeHeight: NODE_HEIGHT + 58,
     nodeAttrs: (agent) => {
       const run = runs.get(agent.id);
       const status = nodeStatus(run, execution);
@@ -233,7 +291,9 @@ export function executionGraph(workflow, execution, selected) {
       const run = runs.get(agent.id);
       const status = nodeStatus(run, execution);
       return [
-        { text: `● ${NODE_LABELS[status] ?? status}${run?.connector_mode ? ` · ${run.connector_mode}` : ""}`, class: `dag-status status-text-${status}` },
+        { text: `● ${NODE_LABELS[status] ?? status}`, class: `dag-status status-text-${status}` },
+        // A line of its own: beside the longer statuses it would run past the node's edge.
+        { text: run?.connector_mode ? `${run.connector_mode} connectors` : " ", class: `dag-mode mode-${run?.connector_mode ?? "none"}` },
         { text: nodeFigures(run) || " ", class: "dag-figures" },
       ];
     },
@@ -273,6 +333,8 @@ export async function executionPage(context, executionId) {
   const statusLine = h("p", { class: "status-line", role: "status", "aria-live": "polite", id: "execution-status" });
   const details = h("div", { id: "execution-details" });
   const failure = h("div", { id: "execution-failure" });
+  const waiting = h("div", { id: "execution-waiting" });
+  const attempts = h("div", { id: "attempts" });
   const timeline = h("div", { id: "timeline" });
   const metrics = h("div", { id: "metrics" });
   const outputs = h("div", { id: "outputs" });
@@ -361,13 +423,14 @@ export async function executionPage(context, executionId) {
         h("dd", {}, formatDate(execution.completed_at)),
         h("dt", {}, "Input"),
         h("dd", {}, h("code", {}, JSON.stringify(execution.input))),
-        execution.attempts?.length ? [h("dt", {}, "Attempts"), h("dd", {}, `${execution.attempts.length} (resumed ${execution.attempts.length - 1} times)`)] : null,
-        execution.metrics?.reused_tokens || execution.metrics?.reused_cost_usd
-          ? [h("dt", {}, "Reused on resume"), h("dd", {}, `${formatNumber(execution.metrics.reused_tokens)} tokens, ${formatCost(execution.metrics.reused_cost_usd)} not paid again`)]
-          : null,
+        execution.attempts?.length > 1 ? [h("dt", {}, "Attempts"), h("dd", {}, `${execution.attempts.length} (resumed ${resumedTimes(execution.attempts.length - 1)})`)] : null,
+        reusedText(execution) ? [h("dt", {}, "Reused on resume"), h("dd", { "data-metric": "reused-tokens" }, reusedText(execution))] : null,
+        budgetText(execution) ? [h("dt", {}, "Budget"), h("dd", { "data-metric": "budget" }, budgetText(execution))] : null,
       ),
     );
     replaceKeepingPlace(failure, errorPanel(execution));
+    replaceKeepingPlace(waiting, waitingPanel(execution));
+    replaceKeepingPlace(attempts, attemptsTable(execution));
     drawGraph();
     await drawDetail();
     replaceKeepingPlace(timeline, ganttChart(entries.timeline));
@@ -388,6 +451,8 @@ export async function executionPage(context, executionId) {
     statusLine,
     actionError,
     details,
+    attempts,
+    waiting,
     failure,
     h(
       "section",
