@@ -45,9 +45,21 @@ def payload_digest(payload: Any) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def approval_of(run: AgentRun) -> Approval:
+    """The run's approval; a run without one has no approval to act on (404)."""
+    if run.approval is None:
+        raise NotFoundError(f"Agent '{run.agent_id}' has no approval.")
+    return run.approval
+
+
+def _answered(run: AgentRun, approval: Approval, update: dict[str, Any]) -> AgentRun:
+    """The run with its approval settled and its task token spent (nothing waits on it any more)."""
+    # The token is Step Functions' handle on the waiting task, not a credential.
+    return run.model_copy(update={**update, "approval": approval, "task_token": None})  # nosec B105
+
+
 def to_pending(execution_id: str, run: AgentRun) -> PendingApproval:
-    approval = run.approval
-    assert approval is not None
+    approval = approval_of(run)
     return PendingApproval(
         execution_id=execution_id,
         workflow_id=approval.workflow_id or "",
@@ -119,8 +131,7 @@ class ApprovalService:
         now = now or isoformat(utcnow())
         settled = []
         for tenant_id, execution_id, run in self.runs.expired_approvals(now):
-            approval = run.approval
-            assert approval is not None
+            approval = approval_of(run)
             try:
                 self._settle(
                     tenant_id,
@@ -143,9 +154,7 @@ class ApprovalService:
                 approval = run.approval.model_copy(
                     update={"status": ApprovalStatus.CANCELLED, "decided_at": isoformat(utcnow())}
                 )
-                cancelled = run.model_copy(
-                    update={"status": AgentRunStatus.CANCELLED, "approval": approval, "task_token": None}
-                )
+                cancelled = _answered(run, approval, {"status": AgentRunStatus.CANCELLED})
                 saved = self.runs.save(
                     tenant_id, execution_id, cancelled, expect_approval=ApprovalStatus.PENDING
                 )
@@ -166,12 +175,12 @@ class ApprovalService:
         comment: str | None,
         raise_budget: Budget | None = None,
     ) -> Approval:
-        assert run.approval is not None
         now = isoformat(utcnow())
-        approval = run.approval.model_copy(
+        approval = approval_of(run).model_copy(
             update={"status": status, "decided_at": now, "decided_by": decided_by, "comment": comment}
         )
         budget_gate = approval.reason == "budget"
+        failure: ExecutionError | None = None
         if approve and not budget_gate:
             # Approved: the node's output is its input unchanged, so children see what they would have.
             update: dict[str, Any] = {
@@ -189,12 +198,9 @@ class ApprovalService:
             message = f"The approval on '{run.agent_id}' was {status.value}" + (
                 f": {comment}" if comment else "."
             )
-            update = {
-                "status": AgentRunStatus.FAILED,
-                "completed_at": now,
-                "error": ExecutionError(agent_id=run.agent_id, type=error_type, message=message),
-            }
-        settled = run.model_copy(update={**update, "approval": approval, "task_token": None})
+            failure = ExecutionError(agent_id=run.agent_id, type=error_type, message=message)
+            update = {"status": AgentRunStatus.FAILED, "completed_at": now, "error": failure}
+        settled = _answered(run, approval, update)
         if not self.runs.save(tenant_id, execution_id, settled, expect_approval=ApprovalStatus.PENDING):
             raise ConflictError(f"The approval on '{run.agent_id}' was already decided.")
         if approve and budget_gate and raise_budget is not None:
@@ -210,9 +216,8 @@ class ApprovalService:
         if token:
             if approve:
                 self.machines.send_task_success(token, {"node_id": run.agent_id, "decision": status.value})
-            else:
-                assert settled.error is not None
-                self.machines.send_task_failure(token, settled.error.type, settled.error.message)
+            elif failure is not None:
+                self.machines.send_task_failure(token, failure.type, failure.message)
         return approval
 
     def _resume_if_none_pending(self, tenant_id: str, execution_id: str) -> None:

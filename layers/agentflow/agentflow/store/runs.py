@@ -191,7 +191,7 @@ class AgentRunRepository(TableRepository):
         if run.error is not None:
             values["error"] = run.error.model_dump_json()
         if run.approval is not None:
-            values |= self._approval_values(tenant_id, execution_id, run)
+            values |= self._approval_values(tenant_id, execution_id, run, run.approval)
         if run.progress and run.status != AgentRunStatus.COMPLETED:
             # Progress grows with every write an agent records (a sent email each): like outputs,
             # it moves to S3 when it outgrows the item.
@@ -215,9 +215,9 @@ class AgentRunRepository(TableRepository):
             return False
         return True
 
-    def _approval_values(self, tenant_id: str, execution_id: str, run: AgentRun) -> dict[str, Any]:
-        approval = run.approval
-        assert approval is not None
+    def _approval_values(
+        self, tenant_id: str, execution_id: str, run: AgentRun, approval: Approval
+    ) -> dict[str, Any]:
         values: dict[str, Any] = {
             "approval": approval.model_dump_json(),
             "approval_status": approval.status.value,
