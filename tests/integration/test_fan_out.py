@@ -78,7 +78,7 @@ def test_a_failing_batch_fails_the_node_and_keeps_the_parents_result(
     api: GatewayApi, stack: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a mail service that refuses the 8th deal's owner (in batch 3 of 7)
-    from agentflow.connectors.outlook import OutlookSandbox
+    from agentflow_sandbox.outlook import OutlookSandbox
     from agentflow.errors import AgentError
 
     real = OutlookSandbox.send
@@ -128,7 +128,7 @@ def test_a_retried_batch_sends_nothing_twice_and_only_that_batch_runs_again(
     api: GatewayApi, stack: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a mail service that times out once, on the 5th email of the run
-    from agentflow.connectors.outlook import OutlookSandbox
+    from agentflow_sandbox.outlook import OutlookSandbox
     from agentflow.errors import TransientAgentError
 
     real = OutlookSandbox.send
