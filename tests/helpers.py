@@ -156,3 +156,25 @@ def gateway_client(gateway: Any, api_key: str) -> Any:
         )
 
     return AgentFlowClient("http://gateway.local", api_key, transport=httpx.MockTransport(answer))
+
+
+def fail_the_nth_email(monkeypatch: Any, nth: int = 8) -> list[int]:
+    """Make the outlook sandbox refuse the ``nth`` email it is asked to send (a permanent error), once.
+
+    The stacks the tests run execute their functions in the test's process, so the patch reaches the
+    email agent. Returns the list of send calls, one entry each.
+    """
+    from agentflow.errors import ConnectorError
+    from agentflow_sandbox.outlook import OutlookSandbox
+
+    real = OutlookSandbox.send
+    calls: list[int] = []
+
+    def flaky(self: OutlookSandbox, email: Any) -> Any:
+        calls.append(1)
+        if len(calls) == nth:
+            raise ConnectorError("outlook: the mailbox is temporarily disabled")
+        return real(self, email)
+
+    monkeypatch.setattr(OutlookSandbox, "send", flaky)
+    return calls

@@ -14,7 +14,7 @@ from agentflow.client import AgentFlowClient
 from agentflow.local.stack import LocalStack
 from tests.browser.conftest import Console
 from tests.browser.test_execution_graph import RECORD_STATUSES
-from tests.helpers import REFERENCE_INPUT, ROOT, reference_workflow
+from tests.helpers import REFERENCE_INPUT, ROOT, fail_the_nth_email, reference_workflow
 
 pytestmark = pytest.mark.browser
 
@@ -27,22 +27,8 @@ def sent_mail(stack: LocalStack) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def mail_fails_once_at_the_eighth(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The outlook sandbox refuses the 8th email it is asked to send (a permanent error), once.
-
-    The stack runs its functions in this process, so the patch reaches the email agent."""
-    from agentflow.errors import ConnectorError
-    from agentflow_sandbox.outlook import OutlookSandbox
-
-    real = OutlookSandbox.send
-    calls: list[int] = []
-
-    def flaky(self: OutlookSandbox, email: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 8:
-            raise ConnectorError("outlook: the mailbox is temporarily disabled")
-        return real(self, email)
-
-    monkeypatch.setattr(OutlookSandbox, "send", flaky)
+    """The outlook sandbox refuses the 8th email it is asked to send (a permanent error), once."""
+    fail_the_nth_email(monkeypatch, 8)
 
 
 def is_decision(request: Request) -> bool:

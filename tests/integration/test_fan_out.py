@@ -78,8 +78,8 @@ def test_a_failing_batch_fails_the_node_and_keeps_the_parents_result(
     api: GatewayApi, stack: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a mail service that refuses the 8th deal's owner (in batch 3 of 7)
-    from agentflow_sandbox.outlook import OutlookSandbox
     from agentflow.errors import AgentError
+    from agentflow_sandbox.outlook import OutlookSandbox
 
     real = OutlookSandbox.send
     status, deals_run = api.post("/api/v1/workflows", {"name": "probe", "agents": [outreach()["agents"][0]]})
@@ -128,8 +128,8 @@ def test_a_retried_batch_sends_nothing_twice_and_only_that_batch_runs_again(
     api: GatewayApi, stack: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a mail service that times out once, on the 5th email of the run
-    from agentflow_sandbox.outlook import OutlookSandbox
     from agentflow.errors import TransientAgentError
+    from agentflow_sandbox.outlook import OutlookSandbox
 
     real = OutlookSandbox.send
     calls: list[str] = []

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import REFERENCE_INPUT, GatewayApi, reference_workflow, sales, workflow
+from tests.helpers import REFERENCE_INPUT, GatewayApi, fail_the_nth_email, reference_workflow, sales, workflow
 
 
 def outbox(stack: Any) -> list[dict[str, Any]]:
@@ -30,20 +30,7 @@ def start(api: GatewayApi, workflow_id: str) -> str:
 @pytest.fixture
 def mail_fails_once_at_the_eighth(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The outlook sandbox refuses the 8th email of the first attempt (a permanent error)."""
-    from agentflow.errors import ConnectorError
-    from agentflow_sandbox.outlook import OutlookSandbox
-
-    real = OutlookSandbox.send
-    calls: list[int] = []
-
-    def flaky(self: OutlookSandbox, email: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 8:
-            raise ConnectorError("outlook: the mailbox is temporarily disabled")
-        return real(self, email)
-
-    monkeypatch.setattr(OutlookSandbox, "send", flaky)
-    return calls
+    return fail_the_nth_email(monkeypatch, 8)
 
 
 def test_resume_after_a_failure_midway_sends_the_20_emails_once(
