@@ -178,3 +178,12 @@ def fail_the_nth_email(monkeypatch: Any, nth: int = 8) -> list[int]:
 
     monkeypatch.setattr(OutlookSandbox, "send", flaky)
     return calls
+
+
+def start(api: Any, definition: dict[str, Any], input: Any = REFERENCE_INPUT) -> str:
+    """Register ``definition`` and start it with ``input``; the new execution's id."""
+    status, created = api.post("/api/v1/workflows", definition)
+    assert status == 201, created
+    status, started = api.post("/api/v1/executions/", {"workflow_id": created["id"], "input": input})
+    assert status == 202, started
+    return str(started["id"])

@@ -7,7 +7,7 @@ import json
 import time
 from typing import Any
 
-from tests.helpers import REFERENCE_INPUT, ROOT, GatewayApi, sales, workflow
+from tests.helpers import ROOT, GatewayApi, sales, start, workflow
 
 
 def with_approval() -> dict[str, Any]:
@@ -16,16 +16,6 @@ def with_approval() -> dict[str, Any]:
 
 def approval(node_id: str, **config: Any) -> dict[str, Any]:
     return {"id": node_id, "type": "approval", "config": {"message": f"Go ahead with {node_id}?", **config}}
-
-
-def start(api: GatewayApi, definition: dict[str, Any]) -> str:
-    status, created = api.post("/api/v1/workflows", definition)
-    assert status == 201, created
-    status, started = api.post(
-        "/api/v1/executions/", {"workflow_id": created["id"], "input": REFERENCE_INPUT}
-    )
-    assert status == 202, started
-    return str(started["id"])
 
 
 def pending(api: GatewayApi, execution_id: str, count: int = 1, timeout: float = 30) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from tests.helpers import REFERENCE_INPUT, GatewayApi, reference_workflow
+from tests.helpers import GatewayApi, reference_workflow, start
 
 
 def outbox(stack: Any) -> list[dict[str, Any]]:
@@ -19,16 +19,6 @@ def written_by_the_model(max_tokens: int) -> dict[str, Any]:
     definition["agents"][1]["config"] |= {"use_rag": False, "generation": "llm"}
     definition["budget"] = {"max_tokens": max_tokens}
     return definition
-
-
-def start(api: GatewayApi, definition: dict[str, Any]) -> str:
-    status, created = api.post("/api/v1/workflows", definition)
-    assert status == 201, created
-    status, started = api.post(
-        "/api/v1/executions/", {"workflow_id": created["id"], "input": REFERENCE_INPUT}
-    )
-    assert status == 202, started
-    return str(started["id"])
 
 
 def budget_approval(api: GatewayApi, execution_id: str, timeout: float = 60) -> dict[str, Any]:
