@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from agentflow.observability import logger
-from agentflow.services import fanout, gates
+from agentflow.services import gates
 from agentflow.services.agent_runner import AgentRunner, AgentTask
 from agentflow.tracing import capture_lambda_handler
 
@@ -29,7 +29,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
         return gates.hold(gate)
     if "fan_out" in event:
-        # A step of a for_each node (see agentflow.services.fanout): plan, one batch, or merge.
+        # A step of a for_each node (see agentflow.services.fanout): plan, one batch, or merge. Only
+        # for_each nodes take this path, so the other nodes' cold starts do not load it.
+        from agentflow.services import fanout
+
         step = fanout.FanOutTask.model_validate(event)
         logger.append_keys(
             execution_id=step.execution_id, workflow_id=step.workflow_id, agent_id=step.node_id

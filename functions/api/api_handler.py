@@ -5,6 +5,9 @@ from __future__ import annotations
 import reprlib
 from typing import Any
 
+# Routes load their services on first use; boto3 is loaded here, during init, as nearly every route
+# calls AWS: Lambda runs init at full CPU, and the first request should not pay for the SDK's import.
+import boto3  # noqa: F401
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from agentflow.models import ApprovalList, ApprovalStatus
-from agentflow.services.approvals import ApprovalService
 
 from .common import tenant_of
+
+if TYPE_CHECKING:
+    from agentflow.services.approvals import ApprovalService
 
 router = APIGatewayRouter()
 
 
 @cache
 def service() -> ApprovalService:
+    from agentflow.services.approvals import ApprovalService
+
     return ApprovalService()
 
 

@@ -9,7 +9,7 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
 from functools import cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -26,9 +26,11 @@ from agentflow.models import (
     UploadRequest,
     UploadTicket,
 )
-from agentflow.services.documents import DocumentService
 
 from .common import json_response, tenant_of
+
+if TYPE_CHECKING:
+    from agentflow.services.documents import DocumentService
 
 router = APIGatewayRouter()
 DocumentId = Annotated[str, Path(min_length=1, max_length=100)]
@@ -36,6 +38,8 @@ DocumentId = Annotated[str, Path(min_length=1, max_length=100)]
 
 @cache
 def service() -> DocumentService:
+    from agentflow.services.documents import DocumentService
+
     return DocumentService()
 
 

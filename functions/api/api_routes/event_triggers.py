@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from agentflow.models import EventTrigger, EventTriggerCreate, EventTriggerList
-from agentflow.services.event_triggers import EventTriggerService
 
 from .common import json_response, tenant_of
+
+if TYPE_CHECKING:
+    from agentflow.services.event_triggers import EventTriggerService
 
 router = APIGatewayRouter()
 WorkflowId = Annotated[str, Path(min_length=1, max_length=100)]
@@ -21,6 +23,8 @@ TriggerId = Annotated[str, Path(min_length=1, max_length=100)]
 
 @cache
 def service() -> EventTriggerService:
+    from agentflow.services.event_triggers import EventTriggerService
+
     return EventTriggerService()
 
 

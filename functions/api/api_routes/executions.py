@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
@@ -21,10 +21,12 @@ from agentflow.models import (
     StartExecutionRequest,
     Timeline,
 )
-from agentflow.services.approvals import ApprovalService
-from agentflow.services.executions import ExecutionService
 
 from .common import json_response, tenant_of
+
+if TYPE_CHECKING:
+    from agentflow.services.approvals import ApprovalService
+    from agentflow.services.executions import ExecutionService
 
 router = APIGatewayRouter()
 ExecutionId = Annotated[str, Path(min_length=1, max_length=100)]
@@ -33,11 +35,15 @@ NodeId = Annotated[str, Path(min_length=1, max_length=64)]
 
 @cache
 def service() -> ExecutionService:
+    from agentflow.services.executions import ExecutionService
+
     return ExecutionService()
 
 
 @cache
 def approvals() -> ApprovalService:
+    from agentflow.services.approvals import ApprovalService
+
     return ApprovalService()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
@@ -11,9 +11,11 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel
 
 from agentflow.models import Execution
-from agentflow.services.webhooks import WebhookService
 
 from .common import json_response, tenant_of
+
+if TYPE_CHECKING:
+    from agentflow.services.webhooks import WebhookService
 
 router = APIGatewayRouter()
 WorkflowId = Annotated[str, Path(min_length=1, max_length=100)]
@@ -26,6 +28,8 @@ class Webhook(BaseModel):
 
 @cache
 def service() -> WebhookService:
+    from agentflow.services.webhooks import WebhookService
+
     return WebhookService()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -16,9 +16,11 @@ from agentflow.models import (
     WorkflowUpdate,
     WorkflowVersionList,
 )
-from agentflow.services.workflows import WorkflowService
 
 from .common import json_response, tenant_of
+
+if TYPE_CHECKING:
+    from agentflow.services.workflows import WorkflowService
 
 router = APIGatewayRouter()
 WorkflowId = Annotated[str, Path(min_length=1, max_length=100)]
@@ -26,6 +28,8 @@ WorkflowId = Annotated[str, Path(min_length=1, max_length=100)]
 
 @cache
 def service() -> WorkflowService:
+    from agentflow.services.workflows import WorkflowService
+
     return WorkflowService()
 
 

@@ -19,7 +19,12 @@ EmailAddress = Annotated[
 ]
 
 
-class _Strict(BaseModel):
+class _Model(BaseModel):
+    # Validators are built on first use, not at import: a function builds only the models it uses.
+    model_config = ConfigDict(defer_build=True)
+
+
+class _Strict(_Model):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -94,12 +99,12 @@ class Workflow(WorkflowDefinition):
     execution_order: list[str]
 
 
-class WorkflowList(BaseModel):
+class WorkflowList(_Model):
     workflows: list[Workflow]
     next_token: str | None = None
 
 
-class WorkflowVersion(BaseModel):
+class WorkflowVersion(_Model):
     """One stored version of a workflow, as the versions list names it."""
 
     version: int
@@ -107,7 +112,7 @@ class WorkflowVersion(BaseModel):
     name: str
 
 
-class WorkflowVersionList(BaseModel):
+class WorkflowVersionList(_Model):
     versions: list[WorkflowVersion]
 
 
@@ -146,7 +151,7 @@ class ApprovalStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class Approval(BaseModel):
+class Approval(_Model):
     """A decision a node waits for: an approval node's, or a budget's before a model call."""
 
     status: ApprovalStatus = ApprovalStatus.PENDING
@@ -162,13 +167,13 @@ class Approval(BaseModel):
     workflow_id: str | None = Field(default=None, exclude=True)
 
 
-class ExecutionError(BaseModel):
+class ExecutionError(_Model):
     agent_id: str | None = None
     type: str
     message: str
 
 
-class BatchCounts(BaseModel):
+class BatchCounts(_Model):
     """How the batches of a ``for_each`` node stand."""
 
     total: int = 0
@@ -176,7 +181,7 @@ class BatchCounts(BaseModel):
     failed: int = 0
 
 
-class AgentRun(BaseModel):
+class AgentRun(_Model):
     """One agent's run within an execution (``agent_executions`` in the API)."""
 
     agent_id: str
@@ -203,13 +208,13 @@ class AgentRun(BaseModel):
     approval_payload: Any = Field(default=None, exclude=True)
 
 
-class AgentMetrics(BaseModel):
+class AgentMetrics(_Model):
     tokens: int = 0
     cost_usd: float = 0.0
     duration_ms: int | None = None
 
 
-class ExecutionMetrics(BaseModel):
+class ExecutionMetrics(_Model):
     total_tokens: int = 0
     total_cost_usd: float = 0.0
     duration_ms: int | None = None
@@ -218,7 +223,7 @@ class ExecutionMetrics(BaseModel):
     reused_cost_usd: float = 0.0
 
 
-class Attempt(BaseModel):
+class Attempt(_Model):
     """One Step Functions execution of an AgentFlow execution: the first run, then each resume."""
 
     number: int
@@ -228,14 +233,14 @@ class Attempt(BaseModel):
     rerun: list[str] = Field(default_factory=list)
 
 
-class TriggerChain(BaseModel):
+class TriggerChain(_Model):
     """Where a chain of event-triggered runs began and how many triggers deep this run is."""
 
     root_execution_id: str
     depth: int
 
 
-class Trigger(BaseModel):
+class Trigger(_Model):
     model_config = ConfigDict(extra="allow")
 
     type: Literal["api", "schedule", "webhook", "event"] = "api"
@@ -246,7 +251,7 @@ class Trigger(BaseModel):
     chain: TriggerChain | None = None
 
 
-class Execution(BaseModel):
+class Execution(_Model):
     """An execution as the API returns it."""
 
     id: str
@@ -266,7 +271,7 @@ class Execution(BaseModel):
     budget: Budget | None = None
 
 
-class ExecutionList(BaseModel):
+class ExecutionList(_Model):
     executions: list[Execution]
     next_token: str | None = None
 
@@ -291,7 +296,7 @@ class ApprovalDecision(_Strict):
     raise_budget: Budget | None = Field(None, description="For a budget approval: the run's new budget.")
 
 
-class PendingApproval(BaseModel):
+class PendingApproval(_Model):
     """An approval as the approvals list shows it, with the payload it was asked about."""
 
     execution_id: str
@@ -306,7 +311,7 @@ class PendingApproval(BaseModel):
     status: ApprovalStatus
 
 
-class ApprovalList(BaseModel):
+class ApprovalList(_Model):
     approvals: list[PendingApproval]
     next_token: str | None = None
 
@@ -325,7 +330,7 @@ class SchedulePatch(_Strict):
     enabled: bool | None = None
 
 
-class Schedule(BaseModel):
+class Schedule(_Model):
     id: str
     workflow_id: str
     expression: str
@@ -337,7 +342,7 @@ class Schedule(BaseModel):
     updated_at: str
 
 
-class ScheduleList(BaseModel):
+class ScheduleList(_Model):
     schedules: list[Schedule]
 
 
@@ -351,7 +356,7 @@ class EventTriggerCreate(_Strict):
     enabled: bool = True
 
 
-class EventTrigger(BaseModel):
+class EventTrigger(_Model):
     id: str
     workflow_id: str
     event_pattern: dict[str, Any]
@@ -359,7 +364,7 @@ class EventTrigger(BaseModel):
     created_at: str
 
 
-class EventTriggerList(BaseModel):
+class EventTriggerList(_Model):
     event_triggers: list[EventTrigger]
 
 
@@ -370,7 +375,7 @@ class DocumentStatus(StrEnum):
     FAILED = "failed"
 
 
-class Document(BaseModel):
+class Document(_Model):
     id: str
     filename: str
     content_type: str | None = None
@@ -384,7 +389,7 @@ class Document(BaseModel):
     updated_at: str
 
 
-class DocumentList(BaseModel):
+class DocumentList(_Model):
     documents: list[Document]
     next_token: str | None = None
 
@@ -404,7 +409,7 @@ class UploadRequest(_Strict):
     workflow_id: str | None = Field(None, max_length=100)
 
 
-class UploadTicket(BaseModel):
+class UploadTicket(_Model):
     document_id: str
     upload_url: str
     upload_headers: dict[str, str]
@@ -417,7 +422,7 @@ class SearchRequest(_Strict):
     workflow_id: str | None = Field(None, max_length=100)
 
 
-class Citation(BaseModel):
+class Citation(_Model):
     """A document passage: which document, which page (from 1), what it says, how relevant (0 to 1)."""
 
     document_id: str
@@ -431,7 +436,7 @@ class SearchResult(Citation):
     pass
 
 
-class SearchResults(BaseModel):
+class SearchResults(_Model):
     results: list[SearchResult]
 
 
@@ -446,7 +451,7 @@ class LogLevel(StrEnum):
         return list(LogLevel).index(self)
 
 
-class LogEntry(BaseModel):
+class LogEntry(_Model):
     timestamp: str
     level: LogLevel
     component: str
@@ -454,11 +459,11 @@ class LogEntry(BaseModel):
     message: str
 
 
-class LogList(BaseModel):
+class LogList(_Model):
     logs: list[LogEntry]
 
 
-class TimelineEntry(BaseModel):
+class TimelineEntry(_Model):
     agent_id: str
     agent_type: str
     status: AgentRunStatus
@@ -467,21 +472,21 @@ class TimelineEntry(BaseModel):
     duration_ms: int | None = None
 
 
-class Timeline(BaseModel):
+class Timeline(_Model):
     timeline: list[TimelineEntry]
 
 
-class AgentTypeInfo(BaseModel):
+class AgentTypeInfo(_Model):
     type: str
     name: str
     description: str
     config_schema: dict[str, Any]
 
 
-class AgentTypeList(BaseModel):
+class AgentTypeList(_Model):
     agent_types: list[AgentTypeInfo]
 
 
-class Health(BaseModel):
+class Health(_Model):
     status: Literal["ok"] = "ok"
     version: str

@@ -93,13 +93,24 @@ class AgentRunner:
             self._definitions[key] = definition
         return definition
 
-    def _input_for(self, task: AgentTask, parents: list[str]) -> Any:
-        """Root: the execution input; one parent: its output; several: {parent id: output}."""
+    def _stored_runs(
+        self, task: AgentTask, parents: list[str]
+    ) -> tuple[AgentRun | None, dict[str, AgentRun] | None]:
+        """The node's own run (an earlier attempt's) and its parents' runs, in one BatchGetItem."""
+        runs = self.runs.get_many(task.tenant_id, task.execution_id, [task.node_id, *parents])
+        return runs.pop(task.node_id, None), runs
+
+    def _input_for(self, task: AgentTask, parents: list[str], runs: dict[str, AgentRun] | None = None) -> Any:
+        """Root: the execution input; one parent: its output; several: {parent id: output}.
+
+        ``runs``: the parents' runs when the caller already read them.
+        """
         if not parents:
             record = self.executions.get(task.tenant_id, task.execution_id)
             return self.payloads.get(record.input_inline, record.input_ref)
-        # One BatchGetItem for every parent, not a GetItem each.
-        runs = self.runs.get_many(task.tenant_id, task.execution_id, parents)
+        if runs is None:
+            # One BatchGetItem for every parent, not a GetItem each.
+            runs = self.runs.get_many(task.tenant_id, task.execution_id, parents)
         outputs = {}
         for parent in parents:
             run = runs.get(parent)
@@ -133,17 +144,18 @@ class AgentRunner:
         """
         if task.budget_gate:
             return self._request_budget_decision(task)
-        existing = self.runs.get(task.tenant_id, task.execution_id, task.node_id)
+        definition = self._definition(task)
+        parents = parents_of(definition).get(task.node_id, [])
+        existing, parent_runs = self._stored_runs(task, parents)
         if existing is not None and existing.status == AgentRunStatus.COMPLETED:
             logger.info("Result already stored; not running again", extra={"node_id": task.node_id})
             if task.task_token:
                 # An approval decided in an earlier attempt: its task need not wait again.
                 self.machines.send_task_success(task.task_token, {"node_id": task.node_id, "reused": True})
             if task.release:
-                self._release(task, self._definition(task))
+                self._release(task, definition)
             return {"node_id": task.node_id, "status": "completed", "reused": True}
 
-        definition = self._definition(task)
         node = next((n for n in definition.agents if n.id == task.node_id), None)
         if node is None:
             raise AgentError(f"Workflow version {task.workflow_version} has no agent '{task.node_id}'.")
@@ -188,7 +200,7 @@ class AgentRunner:
                 raise AgentError(
                     f"Invalid config for agent '{node.id}': {error.errors()[0]['msg']}"
                 ) from None
-            data = self._input_for(task, parents_of(definition)[node.id])
+            data = self._input_for(task, parents, parent_runs)
             connectors = ConnectorFactory(settings, task.tenant_id, mode=config.connector_mode)
             run.connector_mode = "sandbox" if connectors.sandbox else "live"
             ctx = AgentContext(

@@ -296,7 +296,11 @@ class _BatchRunner(AgentRunner):
         self.inputs = inputs
         self.index = index
 
-    def _input_for(self, task: AgentTask, parents: list[str]) -> Any:
+    def _stored_runs(self, task: AgentTask, parents: list[str]) -> tuple[AgentRun | None, None]:
+        # The batch's own run item; its input is the batch's records, not the parents' outputs.
+        return self.runs.get(task.tenant_id, task.execution_id, task.node_id), None
+
+    def _input_for(self, task: AgentTask, parents: list[str], runs: dict[str, AgentRun] | None = None) -> Any:
         return self.inputs.get(task.tenant_id, task.execution_id, task.node_id, self.index)
 
     @staticmethod
