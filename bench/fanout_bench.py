@@ -36,7 +36,7 @@ from agentflow.local.stack import DEFAULT_API_KEY, LocalStack
 from bench.table import render
 
 SIZES = (1_000, 10_000)  # make bench-full
-QUICK_SIZES = (250, 1_000)  # make bench: about a minute
+QUICK_SIZES = (100, 400)  # make bench: well under a minute (bench-full: 1,000 and 10,000)
 REFERENCE_RECORDS = 100
 BATCH_SIZE = 25
 MAX_CONCURRENCY = 10
