@@ -9,12 +9,12 @@ import threading
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentflow.connectors.base import OpportunityQuery, sandbox_pause
 from agentflow.errors import ConnectorError
+from agentflow_sandbox import read_data
 
 if TYPE_CHECKING:
     from agentflow.settings import Settings
@@ -78,11 +78,7 @@ def _shift_moment(value: str | None, years: int) -> str | None:
 
 @lru_cache(maxsize=8)
 def _load_sandbox(path: str | None, year: int) -> dict[str, Any]:
-    if path is None:
-        text = resources.files("agentflow_sandbox").joinpath("data/hubspot_crm.json").read_text("utf-8")
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-    data = json.loads(text)
+    data = read_data("hubspot_crm.json", path)
     shift = year - int(data["base_year"])
     for record in data["deals"]:
         properties = record["properties"]

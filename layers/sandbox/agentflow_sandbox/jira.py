@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache, partial
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentflow.connectors.base import sandbox_pause
 from agentflow.errors import ConnectorError
+from agentflow_sandbox import read_data
 
 if TYPE_CHECKING:
     from agentflow.settings import Settings
@@ -490,11 +490,7 @@ def _timestamp(moment: datetime) -> str:
 @lru_cache(maxsize=8)
 def _load_bundle(path: str | None, today: date) -> tuple[dict[str, str], tuple[dict[str, Any], ...]]:
     """(project key -> name, issues with dates moved so BASE_DATE becomes ``today``)."""
-    if path is None:
-        text = resources.files("agentflow_sandbox").joinpath("data/jira_issues.json").read_text("utf-8")
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-    data = json.loads(text)
+    data = read_data("jira_issues.json", path)
     shift = today - date.fromisoformat(data["base_date"])
     issues = []
     for record in data["issues"]:

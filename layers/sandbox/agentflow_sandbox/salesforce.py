@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from agentflow.connectors.base import Opportunity, OpportunityQuery, sandbox_pause
+from agentflow_sandbox import read_data
 
 # --- sandbox -----------------------------------------------------------------------------------
 
@@ -22,15 +21,7 @@ def _shift_year(day: date, years: int) -> date:
 
 @lru_cache(maxsize=8)
 def _load_sandbox(path: str | None, year: int) -> tuple[Opportunity, ...]:
-    if path is None:
-        text = (
-            resources.files("agentflow_sandbox")
-            .joinpath("data/salesforce_opportunities.json")
-            .read_text("utf-8")
-        )
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-    data = json.loads(text)
+    data = read_data("salesforce_opportunities.json", path)
     shift = year - int(data["base_year"])
     opportunities = []
     for record in data["opportunities"]:

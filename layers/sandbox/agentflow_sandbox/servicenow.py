@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from agentflow.connectors.servicenow import (
 )
 from agentflow.errors import ConnectorError
 from agentflow.settings import Settings
+from agentflow_sandbox import read_data
 
 # --- encoded queries, as the sandbox reads them -------------------------------------------------
 
@@ -182,13 +182,7 @@ def _shift(value: str, days: int) -> str:
 
 @lru_cache(maxsize=8)
 def _load_incidents(path: str | None, today: date) -> tuple[dict[str, str], ...]:
-    if path is None:
-        text = (
-            resources.files("agentflow_sandbox").joinpath("data/servicenow_incidents.json").read_text("utf-8")
-        )
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-    data = json.loads(text)
+    data = read_data("servicenow_incidents.json", path)
     days = (today - date.fromisoformat(data["base_date"])).days
     incidents = []
     for record in data["incidents"]:

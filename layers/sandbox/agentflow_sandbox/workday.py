@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date, timedelta
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +12,7 @@ from pydantic import BaseModel
 
 from agentflow.clock import utcnow
 from agentflow.connectors.base import sandbox_pause
+from agentflow_sandbox import read_data
 
 if TYPE_CHECKING:
     from agentflow.settings import Settings
@@ -36,11 +35,7 @@ class _Tenant(BaseModel):
 
 
 def _read(path: str | None, name: str) -> dict[str, Any]:
-    if path is None:
-        text = resources.files("agentflow_sandbox").joinpath(f"data/{name}").read_text("utf-8")
-    else:
-        text = (Path(path) / name).read_text(encoding="utf-8")
-    data: dict[str, Any] = json.loads(text)
+    data: dict[str, Any] = read_data(name, None if path is None else Path(path) / name)
     return data
 
 

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from agentflow.connectors.zendesk import (
 )
 from agentflow.errors import ConnectorError
 from agentflow.settings import Settings
+from agentflow_sandbox import read_data
 
 # --- sandbox -----------------------------------------------------------------------------------
 
@@ -45,11 +45,7 @@ def _shift(timestamp: str, days: int) -> str:
 
 @lru_cache(maxsize=8)
 def _load_bundle(path: str | None, today: date) -> _Bundle:
-    if path is None:
-        text = resources.files("agentflow_sandbox").joinpath("data/zendesk_tickets.json").read_text("utf-8")
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-    data = json.loads(text)
+    data = read_data("zendesk_tickets.json", path)
     # The data is written for base_date; moving every timestamp by the same number of days keeps
     # ages ("opened 3 days ago") as written, whatever the date today.
     days = (today - date.fromisoformat(data["base_date"])).days
