@@ -260,9 +260,10 @@ def test_a_document_deleted_while_it_is_ingested_leaves_nothing_behind(
 
 def test_each_embedding_batch_reads_only_its_own_parked_chunks(api: GatewayApi, stack: LocalStack) -> None:
     # Given a document stored as uploads store it, and ingestion cutting batches of 2 chunks
-    from agentflow.services.documents import DocumentService
+    from agentflow.services.documents import CHUNKS_PREFIX, DocumentService
     from agentflow.services.ingestion import IngestionService
     from agentflow.settings import function_environment
+    from agentflow.store.documents import object_key
 
     environment = {
         **stack.lambdas.environment(stack.template.functions()["IngestStepFunction"]),
@@ -281,6 +282,8 @@ def test_each_embedding_batch_reads_only_its_own_parked_chunks(api: GatewayApi, 
             assert steps.embed("tenant-b", document.id, batch)["chunks"] == (1 if batch == 2 else 2)
         assert steps.complete("tenant-b", document.id)["chunks"] == 5
         bucket = environment["DOCUMENTS_BUCKET"]
-        parked = stack.client("s3").list_objects_v2(Bucket=bucket, Prefix="chunks/").get("KeyCount", 0)
+        # (this document's parked batches only: other tests' ingestions may still be running)
+        prefix = CHUNKS_PREFIX + object_key("tenant-b", document.id).removeprefix("documents/") + "/"
+        parked = stack.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix).get("KeyCount", 0)
     # Then every chunk is stored and nothing stays parked
     assert parked == 0
