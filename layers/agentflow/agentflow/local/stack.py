@@ -190,14 +190,19 @@ class LocalStack:
         sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            machines = sfn.list_state_machines()["stateMachines"]
-            running = [
-                execution
-                for machine in machines
-                for execution in sfn.list_executions(
-                    stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
-                )["executions"]
+            # Every page: a long test session holds more machines than one listing page.
+            machines = [
+                machine["stateMachineArn"]
+                for page in sfn.get_paginator("list_state_machines").paginate()
+                for machine in page["stateMachines"]
             ]
+            running = any(
+                page["executions"]
+                for arn in machines
+                for page in sfn.get_paginator("list_executions").paginate(
+                    stateMachineArn=arn, statusFilter="RUNNING"
+                )
+            )
             if not running:
                 return
             time.sleep(0.2)
